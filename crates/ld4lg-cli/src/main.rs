@@ -1,0 +1,51 @@
+//! `ld4lg`: the command-line interface of ld4lg.
+
+mod commands;
+mod corpus;
+
+use clap::{Parser, Subcommand};
+use ld4lg::backend::DeviceChoice;
+use std::process::ExitCode;
+
+/// Latent diffusion for language generation.
+#[derive(Debug, Parser)]
+#[command(name = "ld4lg", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    /// Compute backend: flex, ndarray, wgpu or cuda (each needs its Cargo feature).
+    #[arg(long, global = true, default_value = "flex", env = "LD4LG_DEVICE")]
+    device: DeviceChoice,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Train, apply and inspect tokenizers.
+    #[command(subcommand)]
+    Tokenizer(commands::tokenizer::TokenizerCommand),
+    /// Show the compiled backends and check that the chosen device computes.
+    Info,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LD4LG_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Tokenizer(command) => commands::tokenizer::run(command),
+        Command::Info => commands::info::run(cli.device),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

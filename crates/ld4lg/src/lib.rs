@@ -1,0 +1,19 @@
+//! # ld4lg — latent diffusion for language generation
+//!
+//! The facade crate: data loading, device selection and (in later releases) training,
+//! checkpoints and the generation pipeline of LD4LG (Lovelace et al., *Latent Diffusion for
+//! Language Generation*, NeurIPS 2023).
+//!
+//! Text is encoded by an autoencoder into a short sequence of continuous latent vectors; a
+//! transformer denoiser learns to generate such latents by diffusion; the decoder turns
+//! generated latents back into text.
+//!
+//! Backends are Cargo features of this crate (`flex`, `ndarray`, `openblas`, `wgpu`, `cuda`);
+//! none is on by default, so binaries choose. [`backend::DeviceChoice`] turns a name into a
+//! Burn [`Device`](burn::tensor::Device), with a clear error when its feature is missing.
+
+pub mod backend;
+pub mod data;
+
+pub use burn;
+pub use ld4lg_tokenizer as tokenizer;
