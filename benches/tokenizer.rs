@@ -9,7 +9,9 @@ use std::hint::black_box;
 use std::path::Path;
 
 fn texts(file: &str) -> Vec<String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/e2e").join(file);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data/e2e")
+        .join(file);
     CorpusSpec::E2e { path }
         .open(OnError::Fail)
         .and_then(|stream| stream.texts().collect())
@@ -20,7 +22,10 @@ fn encode_batch(c: &mut Criterion) {
     let tokenizer = Tokenizer::train(&TokenizerConfig::default(), texts("trainset.csv").iter())
         .expect("tokenizer trains");
     let batch: Vec<String> = texts("devset.csv").into_iter().take(256).collect();
-    let device = ld4lg::burn::tensor::Device::default();
+    let device = ld4lg::backend::DeviceChoice::default_compiled()
+        .expect("a backend is compiled in")
+        .device()
+        .expect("compiled backends give devices");
     let mut group = c.benchmark_group("tokenizer");
     group.throughput(Throughput::Elements(batch.len() as u64));
     group.bench_function("encode_batch_256_e2e_dev", |b| {

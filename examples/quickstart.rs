@@ -21,11 +21,12 @@ fn main() -> anyhow::Result<()> {
     let train = CorpusSpec::E2e {
         path: root.join("data/e2e/trainset.csv"),
     };
-    let tokenizer = Tokenizer::try_train(
-        &TokenizerConfig::default(),
-        train.open(OnError::Fail)?.texts(),
-    )
-    .context("training the tokenizer on data/e2e/trainset.csv")?;
+    let texts = train
+        .open(OnError::Fail)?
+        .texts()
+        .map(|t| t.map_err(ld4lg::Error::from));
+    let tokenizer = Tokenizer::try_train(&TokenizerConfig::default(), texts)
+        .context("training the tokenizer on data/e2e/trainset.csv")?;
     println!(
         "trained a {}-token byte-level BPE on the E2E training split in {:.2?}",
         tokenizer.vocab_size(),
@@ -35,10 +36,7 @@ fn main() -> anyhow::Result<()> {
     let dev = CorpusSpec::E2e {
         path: root.join("data/e2e/devset.csv"),
     };
-    let examples: Vec<_> = dev
-        .open(OnError::Fail)?
-        .take(4)
-        .collect::<Result<_, _>>()?;
+    let examples: Vec<_> = dev.open(OnError::Fail)?.take(4).collect::<Result<_, _>>()?;
     let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
     let batch = tokenizer.encode_batch(&texts, EncodeOptions::new(64))?;
     let (ids, mask) = batch.to_tensors(&device);

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-target}"
-cargo build --release -p ld4lg-cli
+cargo build --release --workspace --features wgpu --bin ld4lg
 ld4lg="$target/release/ld4lg"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

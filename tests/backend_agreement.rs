@@ -4,6 +4,7 @@
 
 use burn::module::Module;
 use burn::nn::{Gelu, LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::optim::GradientsParams;
 use burn::tensor::activation::softmax;
 use burn::tensor::{Device, DeviceKind, Tensor, TensorData};
 
@@ -52,11 +53,10 @@ fn values(tensor: Tensor<3>) -> Vec<f32> {
 
 fn grad_values<const D: usize>(
     param: &burn::module::Param<Tensor<D>>,
-    grads: &burn::tensor::Gradients,
+    grads: &GradientsParams,
 ) -> Vec<f32> {
-    param
-        .val()
-        .grad(grads)
+    grads
+        .get::<D>(param.id)
         .expect("parameter has a gradient")
         .into_data()
         .try_to_vec_as::<f32>()
@@ -81,7 +81,8 @@ fn flex_and_wgpu_agree_on_outputs_and_gradients() {
     let (batch, seq, d_model) = (2, 5, 16);
 
     let model_flex = Probe::new(d_model, &flex);
-    let model_wgpu = model_flex.clone().to_device(&wgpu);
+    // `fork` (not `to_device`) keeps the parameters trainable on the destination.
+    let model_wgpu = model_flex.clone().fork(&wgpu);
 
     let input: Vec<f32> = (0..batch * seq * d_model)
         .map(|i| ((i as f32) * 0.37).sin())
@@ -90,8 +91,14 @@ fn flex_and_wgpu_agree_on_outputs_and_gradients() {
     let out_flex = model_flex.forward(Tensor::from_data(data.clone(), &flex));
     let out_wgpu = model_wgpu.forward(Tensor::from_data(data, &wgpu));
 
-    let grads_flex = out_flex.clone().powi_scalar(2).mean().backward();
-    let grads_wgpu = out_wgpu.clone().powi_scalar(2).mean().backward();
+    let grads_flex = GradientsParams::from_grads(
+        out_flex.clone().powi_scalar(2).mean().backward(),
+        &model_flex,
+    );
+    let grads_wgpu = GradientsParams::from_grads(
+        out_wgpu.clone().powi_scalar(2).mean().backward(),
+        &model_wgpu,
+    );
 
     assert_close("output", &values(out_flex), &values(out_wgpu), 1e-4);
     for (name, a, b) in [

@@ -57,7 +57,10 @@ impl CorpusArgs {
         };
         Ok(match self.format {
             Format::Plain => {
-                anyhow::ensure!(!self.paths.is_empty(), "no corpus given: pass --corpus PATH");
+                anyhow::ensure!(
+                    !self.paths.is_empty(),
+                    "no corpus given: pass --corpus PATH"
+                );
                 CorpusSpec::Plain {
                     paths: self.paths.clone(),
                 }

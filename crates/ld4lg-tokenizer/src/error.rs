@@ -38,7 +38,9 @@ pub enum TokenizerError {
         message: String,
     },
     /// A maximum sequence length that cannot hold bos, eos and one token.
-    #[error("max length {max_len} is too small: it must hold bos, eos and at least one token (>= 3)")]
+    #[error(
+        "max length {max_len} is too small: it must hold bos, eos and at least one token (>= 3)"
+    )]
     MaxLenTooSmall {
         /// The length that was asked for.
         max_len: usize,

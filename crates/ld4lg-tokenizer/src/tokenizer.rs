@@ -113,10 +113,11 @@ impl Tokenizer {
 
     fn parse(json: &str, path: Option<&Path>) -> Result<Self, TokenizerError> {
         let inner: tokenizers::Tokenizer =
-            json.parse().map_err(|e: tokenizers::Error| TokenizerError::Corrupt {
-                path: path.map(Path::to_path_buf),
-                message: e.to_string(),
-            })?;
+            json.parse()
+                .map_err(|e: tokenizers::Error| TokenizerError::Corrupt {
+                    path: path.map(Path::to_path_buf),
+                    message: e.to_string(),
+                })?;
         Self::from_inner(inner, path)
     }
 
@@ -416,7 +417,10 @@ mod tests {
         for text in CORPUS.iter().copied().chain(["Zürich's café — 5 stars!"]) {
             let ids = tokenizer.encode(text).unwrap();
             assert!(!ids.contains(&special::UNK_ID));
-            assert_eq!(tokenizer.decode(&ids).unwrap(), tokenizer.normalize(text).unwrap());
+            assert_eq!(
+                tokenizer.decode(&ids).unwrap(),
+                tokenizer.normalize(text).unwrap()
+            );
         }
     }
 
@@ -467,7 +471,9 @@ mod tests {
     fn batch_is_truncated_padded_and_masked() {
         let tokenizer = trained(TokenizerKind::WordLevel);
         let texts = ["The Mill", "The Eagle is a coffee shop near the river."];
-        let batch = tokenizer.encode_batch(&texts, EncodeOptions::new(6)).unwrap();
+        let batch = tokenizer
+            .encode_batch(&texts, EncodeOptions::new(6))
+            .unwrap();
         assert_eq!(batch.seq_len, 6);
         assert_eq!(batch.lengths, vec![4, 6]);
         assert_eq!(batch.truncated, 1);
@@ -481,7 +487,10 @@ mod tests {
         assert!(batch.padding_mask[1].iter().all(|&m| !m));
 
         let fixed = tokenizer
-            .encode_batch(&texts[..1], EncodeOptions::new(8).with_padding(Padding::MaxLength))
+            .encode_batch(
+                &texts[..1],
+                EncodeOptions::new(8).with_padding(Padding::MaxLength),
+            )
             .unwrap();
         assert_eq!(fixed.seq_len, 8);
         assert_eq!(fixed.ids[0].len(), 8);
@@ -512,7 +521,10 @@ mod tests {
         tokenizer.save(&path).unwrap();
         let loaded = Tokenizer::from_file(&path).unwrap();
         for text in CORPUS {
-            assert_eq!(loaded.encode(text).unwrap(), tokenizer.encode(text).unwrap());
+            assert_eq!(
+                loaded.encode(text).unwrap(),
+                tokenizer.encode(text).unwrap()
+            );
         }
         assert_eq!(loaded.vocab_size(), tokenizer.vocab_size());
     }
@@ -523,13 +535,16 @@ mod tests {
         let err = tokenizer
             .encode_batch(&["The Mill"], EncodeOptions::new(2))
             .unwrap_err();
-        assert!(matches!(err, TokenizerError::MaxLenTooSmall { max_len: 2 }), "{err}");
+        assert!(
+            matches!(err, TokenizerError::MaxLenTooSmall { max_len: 2 }),
+            "{err}"
+        );
     }
 
     #[test]
     fn empty_corpus_is_an_error() {
-        let err = Tokenizer::train(&config(TokenizerKind::Bpe), ["", "  ", "\t"].iter())
-            .unwrap_err();
+        let err =
+            Tokenizer::train(&config(TokenizerKind::Bpe), ["", "  ", "\t"].iter()).unwrap_err();
         assert!(matches!(err, TokenizerError::EmptyCorpus), "{err}");
         let none: [&str; 0] = [];
         let err = Tokenizer::train(&config(TokenizerKind::WordLevel), none.iter()).unwrap_err();
@@ -549,9 +564,12 @@ mod tests {
     #[test]
     fn missing_files_are_reported_by_path() {
         let err = Tokenizer::from_file("/nonexistent/tokenizer.json").unwrap_err();
-        assert!(matches!(&err, TokenizerError::MissingFile { path } if path.ends_with("tokenizer.json")));
-        let err = Tokenizer::train_from_files(&config(TokenizerKind::Bpe), &["/nonexistent/corpus.txt"])
-            .unwrap_err();
+        assert!(
+            matches!(&err, TokenizerError::MissingFile { path } if path.ends_with("tokenizer.json"))
+        );
+        let err =
+            Tokenizer::train_from_files(&config(TokenizerKind::Bpe), &["/nonexistent/corpus.txt"])
+                .unwrap_err();
         assert!(matches!(err, TokenizerError::MissingFile { .. }), "{err}");
     }
 
@@ -565,8 +583,8 @@ mod tests {
         file.write_all(b"fine line\r\nanother fine line\nbroken \xff\xfe line\nlast\n")
             .unwrap();
         drop(file);
-        let err = Tokenizer::train_from_files(&config(TokenizerKind::Bpe), &[&good, &bad])
-            .unwrap_err();
+        let err =
+            Tokenizer::train_from_files(&config(TokenizerKind::Bpe), &[&good, &bad]).unwrap_err();
         match err {
             TokenizerError::InvalidUtf8 { path, line } => {
                 assert_eq!(path, bad);

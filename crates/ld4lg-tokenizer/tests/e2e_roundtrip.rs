@@ -5,7 +5,9 @@ use ld4lg_tokenizer::{Tokenizer, TokenizerConfig, special};
 use std::path::PathBuf;
 
 fn references(file: &str) -> Vec<String> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/e2e").join(file);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data/e2e")
+        .join(file);
     let mut reader = csv::Reader::from_path(&path).expect("bundled E2E corpus");
     reader
         .records()
@@ -28,7 +30,10 @@ fn bpe_round_trips_e2e_dev() {
     for text in &dev {
         let ids = tokenizer.encode(text).unwrap();
         assert!(!ids.contains(&special::UNK_ID));
-        assert_eq!(&tokenizer.decode(&ids).unwrap(), &tokenizer.normalize(text).unwrap());
+        assert_eq!(
+            &tokenizer.decode(&ids).unwrap(),
+            &tokenizer.normalize(text).unwrap()
+        );
         total_tokens += ids.len();
     }
     // A 4k BPE vocabulary covers this domain well: about 27 tokens per reference.

@@ -151,7 +151,10 @@ mod tests {
             } else {
                 let err = choice.device().unwrap_err();
                 let message = err.to_string();
-                assert!(message.contains(&format!("--features {}", choice.feature())), "{message}");
+                assert!(
+                    message.contains(&format!("--features {}", choice.feature())),
+                    "{message}"
+                );
             }
         }
     }

@@ -14,6 +14,11 @@
 
 pub mod backend;
 pub mod data;
+mod error;
+
+pub use error::Error;
 
 pub use burn;
+pub use ld4lg_sampler as sampler;
+pub use ld4lg_schedule as schedule;
 pub use ld4lg_tokenizer as tokenizer;

@@ -10,7 +10,11 @@ pub fn run(device: DeviceChoice) -> anyhow::Result<()> {
         if choice.is_compiled() {
             println!("  {:<8} compiled in", choice.name());
         } else {
-            println!("  {:<8} not compiled (feature `{}`)", choice.name(), choice.feature());
+            println!(
+                "  {:<8} not compiled (feature `{}`)",
+                choice.name(),
+                choice.feature()
+            );
         }
     }
     let handle = device.device()?;

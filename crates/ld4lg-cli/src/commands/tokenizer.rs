@@ -2,10 +2,7 @@ use crate::corpus::CorpusArgs;
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use ld4lg::data::DataError;
-use ld4lg::tokenizer::{
-    EncodeOptions, Tokenizer, TokenizerConfig, TokenizerError, TokenizerKind,
-};
+use ld4lg::tokenizer::{EncodeOptions, Tokenizer, TokenizerConfig, TokenizerKind};
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -97,15 +94,6 @@ pub fn run(command: TokenizerCommand) -> anyhow::Result<()> {
     }
 }
 
-/// Errors while streaming a corpus into the tokenizer trainer.
-#[derive(Debug, thiserror::Error)]
-enum TrainError {
-    #[error(transparent)]
-    Data(#[from] DataError),
-    #[error(transparent)]
-    Tokenizer(#[from] TokenizerError),
-}
-
 fn train(args: TrainArgs) -> anyhow::Result<()> {
     let spec = args.corpus.spec()?;
     let stream = spec.open(args.corpus.on_error())?;
@@ -124,7 +112,7 @@ fn train(args: TrainArgs) -> anyhow::Result<()> {
     let texts = stream
         .texts()
         .inspect(|_| progress.inc(1))
-        .map(|item| item.map_err(TrainError::from));
+        .map(|item| item.map_err(ld4lg::Error::from));
     let tokenizer = Tokenizer::try_train(&config, texts)?;
     progress.finish_and_clear();
     tokenizer
@@ -156,7 +144,10 @@ fn encode(args: EncodeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("reading {}", path.display()))?,
         None => args.texts.clone(),
     };
-    anyhow::ensure!(!texts.is_empty(), "nothing to encode: give texts or --input FILE");
+    anyhow::ensure!(
+        !texts.is_empty(),
+        "nothing to encode: give texts or --input FILE"
+    );
     let max_len = match args.max_len {
         Some(max_len) => max_len,
         // Long enough for any text: the longest encoding.

@@ -22,7 +22,9 @@ impl E2eReader {
     pub fn open(path: impl AsRef<Path>) -> Result<Self, DataError> {
         let path = path.as_ref();
         let file = File::open(path).map_err(|e| DataError::io(path, e))?;
-        let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(file);
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .from_reader(file);
         let headers = reader
             .headers()
             .map_err(|e| DataError::malformed(path, 1, format!("bad header: {e}")))?
@@ -35,7 +37,10 @@ impl E2eReader {
                     DataError::malformed(
                         path,
                         1,
-                        format!("no `{name}` column in header {:?}", headers.iter().collect::<Vec<_>>()),
+                        format!(
+                            "no `{name}` column in header {:?}",
+                            headers.iter().collect::<Vec<_>>()
+                        ),
                     )
                 })
         };
@@ -99,7 +104,10 @@ mod tests {
         let (_dir, path) = write(
             b"mr,ref\n\"name[A], food[Thai]\",\"A serves Thai food, \"\"cheap\"\".\nReally.\"\nname[B],B is nice.\n",
         );
-        let examples: Vec<Example> = E2eReader::open(&path).unwrap().map(Result::unwrap).collect();
+        let examples: Vec<Example> = E2eReader::open(&path)
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
         assert_eq!(examples.len(), 2);
         assert_eq!(examples[0].source.as_deref(), Some("name[A], food[Thai]"));
         assert_eq!(examples[0].text, "A serves Thai food, \"cheap\".\nReally.");
@@ -120,13 +128,18 @@ mod tests {
         let Err(err) = E2eReader::open(&path) else {
             panic!("header without mr/ref accepted")
         };
-        assert!(matches!(&err, DataError::Malformed { line: 1, .. }), "{err}");
+        assert!(
+            matches!(&err, DataError::Malformed { line: 1, .. }),
+            "{err}"
+        );
         assert!(err.to_string().contains("`mr`"), "{err}");
     }
 
     #[test]
     fn bad_rows_carry_their_line_and_reading_goes_on() {
-        let (_dir, path) = write(b"mr,ref\nname[A],ok\nname[B],too,many\nname[C],\nname[D],\xff\xfe\nname[E],fine\n");
+        let (_dir, path) = write(
+            b"mr,ref\nname[A],ok\nname[B],too,many\nname[C],\nname[D],\xff\xfe\nname[E],fine\n",
+        );
         let items: Vec<_> = E2eReader::open(&path).unwrap().collect();
         let lines: Vec<String> = items
             .iter()
@@ -137,7 +150,10 @@ mod tests {
                 Err(other) => format!("{other}"),
             })
             .collect();
-        assert_eq!(lines, ["ok", "malformed@3", "malformed@4", "utf8@5", "fine"]);
+        assert_eq!(
+            lines,
+            ["ok", "malformed@3", "malformed@4", "utf8@5", "fine"]
+        );
     }
 
     #[test]

@@ -122,6 +122,12 @@ mod tests {
             })
             .collect();
         assert_eq!(lines, [3, 4, 5, 6]);
-        assert!(items[1].as_ref().unwrap_err().to_string().contains("missing field `stars`"));
+        assert!(
+            items[1]
+                .as_ref()
+                .unwrap_err()
+                .to_string()
+                .contains("missing field `stars`")
+        );
     }
 }

@@ -128,8 +128,12 @@ mod tests {
         std::fs::write(&neg, "bad food .\nrude staff .\n").unwrap();
         std::fs::write(&pos, "great food .\n").unwrap();
         let files = [
-            format!("negative={}", neg.display()).parse::<LabelledFile>().unwrap(),
-            format!("positive={}", pos.display()).parse::<LabelledFile>().unwrap(),
+            format!("negative={}", neg.display())
+                .parse::<LabelledFile>()
+                .unwrap(),
+            format!("positive={}", pos.display())
+                .parse::<LabelledFile>()
+                .unwrap(),
         ];
         let got: Vec<(String, String)> = LabelledFilesReader::new(&files)
             .map(|e| {
@@ -153,13 +157,26 @@ mod tests {
     fn tab_separated_rows() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("data.tsv");
-        std::fs::write(&path, "pos\tgreat food .\n\nno tab here\nneg\t\nneg\tawful\tservice\n").unwrap();
+        std::fs::write(
+            &path,
+            "pos\tgreat food .\n\nno tab here\nneg\t\nneg\tawful\tservice\n",
+        )
+        .unwrap();
         let items: Vec<_> = LabelledTsvReader::open(&path).unwrap().collect();
         assert_eq!(items.len(), 4);
         let first = items[0].as_ref().unwrap();
-        assert_eq!((first.label.as_deref(), first.text.as_str()), (Some("pos"), "great food ."));
-        assert!(matches!(items[1], Err(DataError::Malformed { line: 3, .. })));
-        assert!(matches!(items[2], Err(DataError::Malformed { line: 4, .. })));
+        assert_eq!(
+            (first.label.as_deref(), first.text.as_str()),
+            (Some("pos"), "great food .")
+        );
+        assert!(matches!(
+            items[1],
+            Err(DataError::Malformed { line: 3, .. })
+        ));
+        assert!(matches!(
+            items[2],
+            Err(DataError::Malformed { line: 4, .. })
+        ));
         // Only the first tab separates: the text may contain tabs.
         assert_eq!(items[3].as_ref().unwrap().text, "awful\tservice");
     }

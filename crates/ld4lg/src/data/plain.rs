@@ -94,6 +94,9 @@ mod tests {
     #[test]
     fn missing_file_is_not_found() {
         let mut reader = PlainTextReader::new(&["/nonexistent/corpus.txt"]);
-        assert!(matches!(reader.next(), Some(Err(DataError::NotFound { .. }))));
+        assert!(matches!(
+            reader.next(),
+            Some(Err(DataError::NotFound { .. }))
+        ));
     }
 }

@@ -110,11 +110,17 @@ mod tests {
             Err(DataError::NotFound { path }) if path.ends_with("missing.txt")
         ));
         let empty = CorpusSpec::LabelledFiles { files: vec![] };
-        assert!(matches!(empty.open(OnError::Fail), Err(DataError::InvalidSpec(_))));
+        assert!(matches!(
+            empty.open(OnError::Fail),
+            Err(DataError::InvalidSpec(_))
+        ));
         let e2e = CorpusSpec::E2e {
             path: dir.path().join("none.csv"),
         };
-        assert!(matches!(e2e.open(OnError::Fail), Err(DataError::NotFound { .. })));
+        assert!(matches!(
+            e2e.open(OnError::Fail),
+            Err(DataError::NotFound { .. })
+        ));
     }
 
     #[test]

@@ -120,7 +120,10 @@ mod tests {
     fn fail_yields_row_errors() {
         let mut stream = ExampleStream::new(rows().into_iter(), OnError::Fail);
         assert!(stream.next().unwrap().is_ok());
-        assert!(matches!(stream.next(), Some(Err(DataError::Malformed { line: 2, .. }))));
+        assert!(matches!(
+            stream.next(),
+            Some(Err(DataError::Malformed { line: 2, .. }))
+        ));
         assert_eq!(stream.skipped(), 0);
     }
 }

@@ -1,0 +1,27 @@
+//! Diffusion samplers for ld4lg, over a small [`Denoiser`] trait so that any network — ours,
+//! a baseline, a closed-form test denoiser — can be sampled.
+//!
+//! - [`SamplerKind::Ddpm`]: ancestral sampling as LD4LG does it (variance `1 − ᾱ_t/ᾱ_s`, the
+//!   last step returns x̂₀), or with the posterior variance.
+//! - [`SamplerKind::Ddim`] with stochasticity η.
+//! - [`SamplerKind::DpmSolverPlusPlus`]: multistep DPM-Solver++ of order 1, 2 (2M) or 3
+//!   (3M), truly of that order (tested on an analytic case), with lower orders on the last
+//!   steps of short runs.
+//! - Steps uniform in t, quadratic, or uniform in log-SNR ([`Spacing`]).
+//! - Classifier-free guidance `w·cond + (1 − w)·uncond` in one batched call
+//!   ([`Sampler::guided_output`]), self-conditioning on the previous x̂₀, optional
+//!   renormalisation of x̂₀ to a fixed norm per latent vector.
+//! - Deterministic: noise comes from one seeded ChaCha8 stream per example ([`NoiseSource`]),
+//!   identical on every backend.
+
+mod conditioning;
+mod config;
+mod denoiser;
+mod noise;
+mod sampler;
+
+pub use conditioning::Conditioning;
+pub use config::{DdpmVariance, SamplerConfig, SamplerError, SamplerKind, Spacing};
+pub use denoiser::{Denoiser, DenoiserInput};
+pub use noise::NoiseSource;
+pub use sampler::{Sampler, normalize_vectors};

@@ -1,0 +1,283 @@
+use crate::{
+    Conditioning, DdpmVariance, Denoiser, DenoiserInput, NoiseSource, SamplerConfig, SamplerError,
+    SamplerKind,
+};
+use burn::tensor::{Device, Tensor};
+use ld4lg_schedule::{Coefficients, NoiseSchedule};
+
+/// Runs a sampler: a denoiser, a schedule and a [`SamplerConfig`].
+///
+/// ```
+/// use burn::tensor::{Device, Tensor};
+/// use ld4lg_sampler::{Conditioning, Denoiser, DenoiserInput, NoiseSource, Sampler, SamplerConfig};
+/// use ld4lg_schedule::{NoiseSchedule, PredictionType};
+///
+/// /// The exact denoiser for data that is always zero.
+/// struct Zero;
+/// impl Denoiser for Zero {
+///     fn prediction_type(&self) -> PredictionType { PredictionType::Sample }
+///     fn predict(&self, input: DenoiserInput<'_>) -> Tensor<3> { input.z_t.zeros_like() }
+/// }
+///
+/// let device = Device::flex();
+/// let sampler = Sampler::new(Zero, NoiseSchedule::default(), SamplerConfig::default())?;
+/// let mut noise = NoiseSource::from_seed(42, 4);
+/// let latents = sampler.sample([8, 16], &Conditioning::none(), &mut noise, &device)?;
+/// assert_eq!(latents.dims(), [4, 8, 16]);
+/// # Ok::<(), ld4lg_sampler::SamplerError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Sampler<M> {
+    denoiser: M,
+    schedule: NoiseSchedule,
+    config: SamplerConfig,
+}
+
+/// Log signal level `ln ᾱ = −softplus(−λ)`.
+fn log_alpha_bar(log_snr: f64) -> f64 {
+    let x = -log_snr;
+    -(if x > 0.0 {
+        x + (-x).exp().ln_1p()
+    } else {
+        x.exp().ln_1p()
+    })
+}
+
+impl<M: Denoiser> Sampler<M> {
+    /// Checks the configuration and the schedule.
+    pub fn new(
+        denoiser: M,
+        schedule: NoiseSchedule,
+        config: SamplerConfig,
+    ) -> Result<Self, SamplerError> {
+        config.validate()?;
+        schedule
+            .validate()
+            .map_err(|e| SamplerError::InvalidConfig(e.to_string()))?;
+        Ok(Self {
+            denoiser,
+            schedule,
+            config,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &SamplerConfig {
+        &self.config
+    }
+
+    /// The denoiser.
+    pub fn denoiser(&self) -> &M {
+        &self.denoiser
+    }
+
+    /// Generates latents from pure noise at `config.t_start`; one example per noise stream.
+    ///
+    /// # Shapes
+    /// - `latent_shape`: `[l, d]` → output `[batch, l, d]` with `batch = noise.len()`
+    pub fn sample(
+        &self,
+        latent_shape: [usize; 2],
+        conditioning: &Conditioning,
+        noise: &mut NoiseSource,
+        device: &Device,
+    ) -> Result<Tensor<3>, SamplerError> {
+        if noise.is_empty() {
+            return Err(SamplerError::Shape("no noise streams: batch of 0".into()));
+        }
+        let [l, d] = latent_shape;
+        let (alpha, sigma) = self.schedule.alpha_sigma(self.config.t_start);
+        // At t_start < 1 the prior is N(0, 1) only approximately; scale it to the marginal
+        // variance of unit-variance data, α² + σ² = 1, so this is plain N(0, I).
+        let z = noise
+            .normal(l, d, device)
+            .mul_scalar((alpha * alpha + sigma * sigma).sqrt());
+        self.sample_from(z, conditioning, noise)
+    }
+
+    /// Denoises `z` from `config.t_start` to `config.t_end` (for editing: `z` is a clean
+    /// latent noised to `t_start`).
+    ///
+    /// # Shapes
+    /// - `z`: `[batch, l, d]` → `[batch, l, d]`
+    pub fn sample_from(
+        &self,
+        mut z: Tensor<3>,
+        conditioning: &Conditioning,
+        noise: &mut NoiseSource,
+    ) -> Result<Tensor<3>, SamplerError> {
+        let [batch, l, d] = z.dims();
+        if noise.len() != batch {
+            return Err(SamplerError::Shape(format!(
+                "{} noise streams for a batch of {batch}",
+                noise.len()
+            )));
+        }
+        let device = z.device();
+        let times = self.config.timesteps(&self.schedule);
+        let steps = self.config.steps;
+        let mut self_cond: Option<Tensor<3>> = None;
+        // DPM-Solver++ history: (log-SNR, x̂₀) of the previous steps, newest last.
+        let mut history: Vec<(f64, Tensor<3>)> = Vec::with_capacity(3);
+        for i in 0..steps {
+            let (t, s) = (times[i], times[i + 1]);
+            let (lambda_t, lambda_s) = (self.schedule.log_snr(t), self.schedule.log_snr(s));
+            let output = self.guided_output(z.clone(), t, self_cond.clone(), conditioning, &device);
+            let c_t = Coefficients::<3>::from_log_snr(&vec![lambda_t; batch], &device);
+            let prediction = self.denoiser.prediction_type();
+            let mut x0 = prediction.to_sample(output.clone(), z.clone(), &c_t);
+            let eps = match self.config.normalize_x0 {
+                Some(norm) => {
+                    x0 = normalize_vectors(x0, norm);
+                    // ε consistent with the renormalised x̂₀.
+                    (z.clone() - x0.clone() * c_t.alpha.clone()) / c_t.sigma.clone()
+                }
+                None => prediction.to_epsilon(output, z.clone(), &c_t),
+            };
+            if self.config.self_conditioning {
+                self_cond = Some(x0.clone());
+            }
+            let (_, sigma_t) = ld4lg_schedule::alpha_sigma_from_log_snr(lambda_t);
+            let (alpha_s, sigma_s) = ld4lg_schedule::alpha_sigma_from_log_snr(lambda_s);
+            let last = i + 1 == steps;
+            z = match self.config.kind {
+                SamplerKind::Ddpm { variance } => {
+                    if last {
+                        x0
+                    } else {
+                        // α_now = ᾱ_t/ᾱ_s; 1 − α_now computed without cancellation.
+                        let log_ratio = log_alpha_bar(lambda_t) - log_alpha_bar(lambda_s);
+                        let alpha_now = log_ratio.exp();
+                        let one_minus = -log_ratio.exp_m1();
+                        let mean =
+                            (z - eps.mul_scalar(one_minus / sigma_t)).div_scalar(alpha_now.sqrt());
+                        let var = match variance {
+                            DdpmVariance::Large => one_minus,
+                            DdpmVariance::Posterior => {
+                                (sigma_s * sigma_s) / (sigma_t * sigma_t) * one_minus
+                            }
+                        };
+                        mean + noise.normal(l, d, &device).mul_scalar(var.sqrt())
+                    }
+                }
+                SamplerKind::Ddim { eta } => {
+                    let log_ratio = log_alpha_bar(lambda_t) - log_alpha_bar(lambda_s);
+                    let one_minus = -log_ratio.exp_m1();
+                    let std = eta * (sigma_s / sigma_t) * one_minus.sqrt();
+                    let direction = (sigma_s * sigma_s - std * std).max(0.0).sqrt();
+                    let mut next = x0.mul_scalar(alpha_s) + eps.mul_scalar(direction);
+                    if std > 0.0 {
+                        next = next + noise.normal(l, d, &device).mul_scalar(std);
+                    }
+                    next
+                }
+                SamplerKind::DpmSolverPlusPlus { order } => {
+                    let mut order = order.min(history.len() + 1);
+                    if self.config.lower_order_final && steps < 15 {
+                        order = order.min(steps - i);
+                    }
+                    let next = dpm_solver_pp_update(
+                        z,
+                        &x0,
+                        &history,
+                        order,
+                        (lambda_t, lambda_s),
+                        (sigma_t, alpha_s, sigma_s),
+                    );
+                    history.push((lambda_t, x0));
+                    if history.len() > 2 {
+                        history.remove(0);
+                    }
+                    next
+                }
+            };
+        }
+        Ok(z)
+    }
+
+    /// The model output at time `t`, with classifier-free guidance when the conditioning is
+    /// not empty and the weight is not 1: both branches in one batched call,
+    /// `w·cond + (1 − w)·uncond`.
+    ///
+    /// # Shapes
+    /// - `z`, `self_cond`: `[batch, l, d]` → `[batch, l, d]`
+    pub fn guided_output(
+        &self,
+        z: Tensor<3>,
+        t: f64,
+        self_cond: Option<Tensor<3>>,
+        conditioning: &Conditioning,
+        device: &Device,
+    ) -> Tensor<3> {
+        let batch = z.dims()[0];
+        let w = self.config.guidance_scale;
+        let alpha_bar = self.schedule.alpha_bar(t) as f32;
+        let call = |z: Tensor<3>, self_cond, conditioning: &Conditioning, n: usize| {
+            self.denoiser.predict(DenoiserInput {
+                z_t: z,
+                t: Tensor::<1>::full([n], t as f32, device),
+                alpha_bar: Tensor::<1>::full([n], alpha_bar, device),
+                self_cond,
+                conditioning,
+            })
+        };
+        if w == 1.0 || !conditioning.is_conditional() {
+            return call(z, self_cond, conditioning, batch);
+        }
+        let doubled = conditioning.with_null_branch(batch, device);
+        let output = call(
+            Tensor::cat(vec![z.clone(), z], 0),
+            self_cond.map(|c| Tensor::cat(vec![c.clone(), c], 0)),
+            &doubled,
+            2 * batch,
+        );
+        let conditional = output.clone().slice([0..batch]);
+        let unconditional = output.slice([batch..2 * batch]);
+        conditional.mul_scalar(w) + unconditional.mul_scalar(1.0 - w)
+    }
+}
+
+/// One DPM-Solver++ multistep update of order 1, 2 or 3 from `t` to `s` (Lu et al. 2022,
+/// data-prediction form), in half-log-SNR steps `h = (λ_s − λ_t)/2`.
+fn dpm_solver_pp_update(
+    z: Tensor<3>,
+    x0: &Tensor<3>,
+    history: &[(f64, Tensor<3>)],
+    order: usize,
+    (lambda_t, lambda_s): (f64, f64),
+    (sigma_t, alpha_s, sigma_s): (f64, f64, f64),
+) -> Tensor<3> {
+    let h = (lambda_s - lambda_t) / 2.0;
+    let phi1 = -(-h).exp_m1(); // 1 − e^{−h}
+    let base = z.mul_scalar(sigma_s / sigma_t);
+    match (order, history) {
+        (1, _) | (_, []) => base + x0.clone().mul_scalar(alpha_s * phi1),
+        (2, [.., (lambda_1, m1)]) | (_, [(lambda_1, m1)]) => {
+            let r0 = (lambda_t - lambda_1) / 2.0 / h;
+            let d1 = (x0.clone() - m1.clone()).div_scalar(r0);
+            base + x0.clone().mul_scalar(alpha_s * phi1) + d1.mul_scalar(0.5 * alpha_s * phi1)
+        }
+        (_, [(lambda_2, m2), (lambda_1, m1), ..]) => {
+            let h0 = (lambda_t - lambda_1) / 2.0;
+            let h1 = (lambda_1 - lambda_2) / 2.0;
+            let (r0, r1) = (h0 / h, h1 / h);
+            let d1_0 = (x0.clone() - m1.clone()).div_scalar(r0);
+            let d1_1 = (m1.clone() - m2.clone()).div_scalar(r1);
+            let d1 = d1_0.clone() + (d1_0.clone() - d1_1.clone()).mul_scalar(r0 / (r0 + r1));
+            let d2 = (d1_0 - d1_1).div_scalar(r0 + r1);
+            // e^{−h} − 1 = −φ₁; coefficients of D1 and D2 in the data-prediction form.
+            let c1 = alpha_s * (phi1 / h - 1.0);
+            let c2 = alpha_s * ((h - phi1) / (h * h) - 0.5);
+            base + x0.clone().mul_scalar(alpha_s * phi1) - d1.mul_scalar(c1) - d2.mul_scalar(c2)
+        }
+    }
+}
+
+/// Rescales every vector along the last axis to Euclidean norm `norm`.
+///
+/// # Shapes
+/// - `x`: `[batch, l, d]` → `[batch, l, d]`
+pub fn normalize_vectors(x: Tensor<3>, norm: f64) -> Tensor<3> {
+    let lengths = x.clone().powi_scalar(2).sum_dim(2).sqrt().clamp_min(1e-12);
+    (x / lengths).mul_scalar(norm)
+}
