@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-target}"
-cargo build --release --workspace --features wgpu --bin ld4lg
+# --all-targets: the same feature resolution as the test build, so nothing is rebuilt.
+cargo build --release --workspace --all-targets --features wgpu
 ld4lg="$target/release/ld4lg"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

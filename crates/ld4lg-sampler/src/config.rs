@@ -126,10 +126,10 @@ impl SamplerConfig {
         if !self.guidance_scale.is_finite() {
             return fail("guidance_scale must be finite".into());
         }
-        if let Some(norm) = self.normalize_x0 {
-            if norm <= 0.0 || !norm.is_finite() {
-                return fail(format!("normalize_x0 must be positive, got {norm}"));
-            }
+        if let Some(norm) = self.normalize_x0
+            && (norm <= 0.0 || !norm.is_finite())
+        {
+            return fail(format!("normalize_x0 must be positive, got {norm}"));
         }
         match self.kind {
             SamplerKind::Ddim { eta } if !(0.0..=1.0).contains(&eta) => {

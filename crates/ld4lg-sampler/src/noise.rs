@@ -75,7 +75,7 @@ mod tests {
         let device = Device::flex();
         let batch = NoiseSource::from_seeds(&[5, 6, 7]).normal(2, 3, &device);
         let alone = NoiseSource::from_seeds(&[6]).normal(2, 3, &device);
-        let row: Vec<f32> = batch.slice([1..2]).into_data().try_to_vec_as().unwrap();
+        let row: Vec<f32> = batch.narrow(0, 1, 1).into_data().try_to_vec_as().unwrap();
         let alone: Vec<f32> = alone.into_data().try_to_vec_as().unwrap();
         assert_eq!(row, alone);
     }

@@ -231,8 +231,8 @@ impl<M: Denoiser> Sampler<M> {
             &doubled,
             2 * batch,
         );
-        let conditional = output.clone().slice([0..batch]);
-        let unconditional = output.slice([batch..2 * batch]);
+        let conditional = output.clone().narrow(0, 0, batch);
+        let unconditional = output.narrow(0, batch, batch);
         conditional.mul_scalar(w) + unconditional.mul_scalar(1.0 - w)
     }
 }

@@ -118,9 +118,9 @@ impl NoiseSchedule {
                     && beta_end < 1.0
                     && num_train_timesteps > 0
             }
-            Self::Cosine { s } => s >= 0.0 && s < 1.0,
+            Self::Cosine { s } => (0.0..1.0).contains(&s),
             Self::ScaledCosine { scale } => scale > 0.0 && scale.is_finite(),
-            Self::Sqrt { s } => s >= 0.0 && s < 1.0,
+            Self::Sqrt { s } => (0.0..1.0).contains(&s),
             Self::Sigmoid { start, end, tau } => end > start && tau > 0.0,
         };
         if ok {
@@ -274,7 +274,9 @@ mod tests {
     ///     for t in [0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0]:
     ///         l = f(t); print(name, t, repr(sig(l)), repr(l))
     /// ```
-    const REFERENCE: &[(&str, [(f64, f64, f64); 7])] = include!("reference_values.in");
+    /// (t, ᾱ(t), λ(t)) at seven times.
+    type Rows = [(f64, f64, f64); 7];
+    const REFERENCE: &[(&str, Rows)] = include!("reference_values.in");
 
     fn schedule(name: &str) -> NoiseSchedule {
         match name {

@@ -23,7 +23,7 @@ pub enum Kind {
     Bpe,
     /// WordPiece with `##` continuations.
     Wordpiece,
-    /// Whole words; rare words become <unk>.
+    /// Whole words; rare words become `<unk>`.
     Wordlevel,
 }
 

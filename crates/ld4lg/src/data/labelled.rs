@@ -39,7 +39,7 @@ impl LabelledFilesReader {
     /// Reads the files in the order given, each lazily.
     pub fn new(files: &[LabelledFile]) -> Self {
         Self {
-            files: files.to_vec().into_iter(),
+            files: Vec::from(files).into_iter(),
             current: None,
         }
     }
