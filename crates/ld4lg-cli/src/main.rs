@@ -24,6 +24,12 @@ enum Command {
     /// Train, apply and inspect tokenizers.
     #[command(subcommand)]
     Tokenizer(commands::tokenizer::TokenizerCommand),
+    /// Train (or resume) a text autoencoder from a run configuration.
+    TrainAutoencoder(commands::autoencoder::TrainArgs),
+    /// Reconstruct texts through a trained autoencoder, or score it on an E2E file.
+    Reconstruct(commands::autoencoder::ReconstructArgs),
+    /// Decode points on the path between the latents of two texts.
+    Interpolate(commands::autoencoder::InterpolateArgs),
     /// Show the compiled backends and check that the chosen device computes.
     Info,
 }
@@ -39,6 +45,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Tokenizer(command) => commands::tokenizer::run(command),
+        Command::TrainAutoencoder(args) => commands::autoencoder::train(args, cli.device),
+        Command::Reconstruct(args) => commands::autoencoder::reconstruct(args, cli.device),
+        Command::Interpolate(args) => commands::autoencoder::interpolate(args, cli.device),
         Command::Info => commands::info::run(cli.device),
     };
     match result {

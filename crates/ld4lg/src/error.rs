@@ -14,4 +14,29 @@ pub enum Error {
     /// The requested backend is not available.
     #[error(transparent)]
     Backend(#[from] BackendError),
+    /// A file of a run directory could not be read or written.
+    #[error("cannot access {}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A checkpoint or run configuration is missing, corrupt or does not match.
+    #[error("checkpoint: {0}")]
+    Checkpoint(String),
+    /// A configuration value is out of range.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+}
+
+impl Error {
+    /// An I/O error on `path`.
+    pub fn io(path: impl Into<std::path::PathBuf>, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.into(),
+            source,
+        }
+    }
 }

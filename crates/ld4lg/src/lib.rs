@@ -15,10 +15,13 @@
 pub mod backend;
 pub mod data;
 mod error;
+pub mod metrics;
+pub mod train;
 
 pub use error::Error;
 
 pub use burn;
+pub use ld4lg_autoencoder as autoencoder;
 pub use ld4lg_sampler as sampler;
 pub use ld4lg_schedule as schedule;
 pub use ld4lg_tokenizer as tokenizer;

@@ -1,2 +1,3 @@
+pub mod autoencoder;
 pub mod info;
 pub mod tokenizer;

@@ -1,0 +1,312 @@
+use crate::{
+    AutoregressiveDecoder, AutoregressiveDecoderConfig, BeamSearchConfig, LatentExpander,
+    LatentExpanderConfig, LatentRegularizer, ParallelDecoder, ParallelDecoderConfig,
+    PerceiverConfig, PerceiverResampler, TextEncoder, TextEncoderConfig,
+};
+use burn::config::Config;
+use burn::module::Module;
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::nn::{Linear, LinearConfig};
+use burn::tensor::{Bool, Device, Distribution, Int, Tensor};
+
+/// Which decoder turns latents back into text.
+#[derive(Config, Debug, PartialEq, Copy)]
+pub enum DecoderKind {
+    /// Non-autoregressive: all positions at once.
+    Parallel,
+    /// Autoregressive transformer with greedy or beam search.
+    Autoregressive,
+}
+
+/// Configuration of the [`Autoencoder`].
+#[derive(Config, Debug)]
+pub struct AutoencoderConfig {
+    /// Vocabulary size of the tokenizer. Run configurations may leave it at 0: the training
+    /// pipeline sets it from the tokenizer it trains.
+    #[config(default = 0)]
+    pub vocab_size: usize,
+    /// Longest text in tokens (`<s>` and `</s>` included).
+    #[config(default = 64)]
+    pub max_len: usize,
+    /// Width of the encoder and the Perceiver.
+    #[config(default = 128)]
+    pub d_model: usize,
+    /// Attention heads everywhere.
+    #[config(default = 4)]
+    pub n_heads: usize,
+    /// Encoder blocks.
+    #[config(default = 3)]
+    pub encoder_layers: usize,
+    /// Perceiver layers.
+    #[config(default = 2)]
+    pub perceiver_layers: usize,
+    /// Number of latent vectors `l`.
+    #[config(default = 16)]
+    pub num_latents: usize,
+    /// Width of a latent vector `d`.
+    #[config(default = 32)]
+    pub d_latent: usize,
+    /// Latent regulariser.
+    #[config(default = "LatentRegularizer::L2Sphere")]
+    pub regularizer: LatentRegularizer,
+    /// Training-time Gaussian noise on the latents, as a fraction of their RMS, so the decoder
+    /// tolerates the small errors of generated latents. 0 disables it.
+    #[config(default = 0.0)]
+    pub latent_noise: f64,
+    /// Width of the reconstruction network and the decoder (may be smaller than `d_model`).
+    #[config(default = 128)]
+    pub d_decoder: usize,
+    /// Blocks of the reconstruction network.
+    #[config(default = 1)]
+    pub reconstruction_layers: usize,
+    /// Decoder blocks.
+    #[config(default = 3)]
+    pub decoder_layers: usize,
+    /// Decoder kind.
+    #[config(default = "DecoderKind::Parallel")]
+    pub decoder: DecoderKind,
+}
+
+/// Text ⇄ latents: encoder, Perceiver compression to `[l, d]`, regulariser, reconstruction
+/// network and decoder.
+#[derive(Module, Debug)]
+pub struct Autoencoder {
+    encoder: TextEncoder,
+    perceiver: PerceiverResampler,
+    to_latent: Linear,
+    expander: LatentExpander,
+    parallel: Option<ParallelDecoder>,
+    autoregressive: Option<AutoregressiveDecoder>,
+    #[module(skip)]
+    regularizer: LatentRegularizer,
+    latent_noise: f64,
+    d_latent: usize,
+}
+
+/// What a training forward pass gives.
+#[derive(Debug, Clone)]
+pub struct AutoencoderOutput {
+    /// Cross-entropy plus the regulariser's term, a scalar.
+    pub loss: Tensor<1>,
+    /// Token cross-entropy alone (padding ignored), a scalar.
+    pub cross_entropy: Tensor<1>,
+    /// Predicted token ids, `[batch, seq]`, aligned with `targets`.
+    pub predictions: Tensor<2, Int>,
+    /// Target ids, `[batch, seq]`.
+    pub targets: Tensor<2, Int>,
+    /// `true` where the target is padding, `[batch, seq]`.
+    pub target_padding: Tensor<2, Bool>,
+}
+
+/// How to decode latents.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DecodeStrategy {
+    /// Most likely token everywhere (parallel) or at every step (autoregressive).
+    Greedy,
+    /// Beam search (autoregressive decoder only; the parallel decoder decodes greedily).
+    Beam(BeamSearchConfig),
+}
+
+impl AutoencoderConfig {
+    /// Builds the autoencoder.
+    pub fn init(&self, device: &Device) -> Autoencoder {
+        let parallel = (self.decoder == DecoderKind::Parallel).then(|| {
+            ParallelDecoderConfig::new(self.vocab_size, self.max_len, self.d_decoder)
+                .with_n_layers(self.decoder_layers)
+                .with_n_heads(self.n_heads)
+                .init(device)
+        });
+        let autoregressive = (self.decoder == DecoderKind::Autoregressive).then(|| {
+            AutoregressiveDecoderConfig::new(self.vocab_size, self.max_len, self.d_decoder)
+                .with_n_layers(self.decoder_layers)
+                .with_n_heads(self.n_heads)
+                .init(device)
+        });
+        Autoencoder {
+            encoder: TextEncoderConfig::new(self.vocab_size, self.max_len)
+                .with_d_model(self.d_model)
+                .with_n_layers(self.encoder_layers)
+                .with_n_heads(self.n_heads)
+                .init(device),
+            perceiver: PerceiverConfig::new(self.d_model)
+                .with_num_latents(self.num_latents)
+                .with_n_layers(self.perceiver_layers)
+                .with_n_heads(self.n_heads)
+                .init(device),
+            to_latent: LinearConfig::new(
+                self.d_model,
+                self.d_latent * self.regularizer.outputs_per_element(),
+            )
+            .init(device),
+            expander: LatentExpanderConfig::new(self.d_latent, self.num_latents, self.d_decoder)
+                .with_n_layers(self.reconstruction_layers)
+                .with_n_heads(self.n_heads)
+                .init(device),
+            parallel,
+            autoregressive,
+            regularizer: self.regularizer,
+            latent_noise: self.latent_noise,
+            d_latent: self.d_latent,
+        }
+    }
+}
+
+impl Autoencoder {
+    /// Longest text in tokens.
+    pub fn max_len(&self) -> usize {
+        self.encoder.max_len()
+    }
+
+    /// Latent shape `[l, d]`.
+    pub fn latent_shape(&self) -> [usize; 2] {
+        [self.perceiver.num_latents(), self.d_latent]
+    }
+
+    /// The decoder kind.
+    pub fn decoder_kind(&self) -> DecoderKind {
+        if self.parallel.is_some() {
+            DecoderKind::Parallel
+        } else {
+            DecoderKind::Autoregressive
+        }
+    }
+
+    fn raw_latents(&self, ids: Tensor<2, Int>, padding: Tensor<2, Bool>) -> Tensor<3> {
+        let states = self.encoder.forward(ids, padding.clone());
+        self.to_latent
+            .forward(self.perceiver.forward(states, padding))
+    }
+
+    /// Deterministic latents of a batch (the mean, for the KL regulariser).
+    ///
+    /// # Shapes
+    /// - `ids`, `padding`: `[batch, seq]` with `seq <= max_len` → `[batch, l, d]`
+    pub fn encode(&self, ids: Tensor<2, Int>, padding: Tensor<2, Bool>) -> Tensor<3> {
+        self.regularizer
+            .apply(self.raw_latents(ids, padding), false)
+            .latents
+    }
+
+    /// Mean and log-variance of the latents, for [`LatentRegularizer::Kl`].
+    ///
+    /// # Shapes
+    /// - `ids`, `padding`: `[batch, seq]` → `([batch, l, d], [batch, l, d])`
+    pub fn encode_distribution(
+        &self,
+        ids: Tensor<2, Int>,
+        padding: Tensor<2, Bool>,
+    ) -> Option<(Tensor<3>, Tensor<3>)> {
+        self.regularizer
+            .apply(self.raw_latents(ids, padding), false)
+            .mean_logvar
+    }
+
+    /// Training forward pass with teacher forcing (autoregressive) or all positions
+    /// (parallel): loss, predictions and targets.
+    ///
+    /// # Shapes
+    /// - `ids`, `padding`: `[batch, seq]`, each row `<s> … </s> <pad>…`
+    pub fn forward_loss(
+        &self,
+        ids: Tensor<2, Int>,
+        padding: Tensor<2, Bool>,
+        training: bool,
+    ) -> AutoencoderOutput {
+        let [batch, seq] = ids.dims();
+        let regularized = self
+            .regularizer
+            .apply(self.raw_latents(ids.clone(), padding.clone()), training);
+        let mut latents = regularized.latents;
+        if training && self.latent_noise > 0.0 {
+            let rms = latents.clone().detach().powi_scalar(2).mean().sqrt();
+            let noise = Tensor::random(
+                latents.shape(),
+                Distribution::Normal(0.0, 1.0),
+                &latents.device(),
+            );
+            latents = latents + noise * rms.unsqueeze::<3>().mul_scalar(self.latent_noise);
+        }
+        let memory = self.expander.forward(latents);
+        let (logits, targets, target_padding) = match (&self.parallel, &self.autoregressive) {
+            (Some(decoder), _) => (decoder.forward(memory, seq), ids, padding),
+            (None, Some(decoder)) => {
+                let inputs = ids.clone().narrow(1, 0, seq - 1);
+                let logits = decoder.forward(inputs, memory);
+                (
+                    logits,
+                    ids.narrow(1, 1, seq - 1),
+                    padding.narrow(1, 1, seq - 1),
+                )
+            }
+            (None, None) => unreachable!("an autoencoder always has a decoder"),
+        };
+        let [_, len, vocab] = logits.dims();
+        let flat_targets = targets.clone().reshape([batch * len]);
+        // Padding is ignored by mapping it to the pad id, which the loss skips.
+        let cross_entropy = CrossEntropyLossConfig::new()
+            .with_pad_tokens(Some(vec![0]))
+            .init(&logits.device())
+            .forward(logits.clone().reshape([batch * len, vocab]), flat_targets);
+        let loss = match regularized.loss {
+            Some(term) => cross_entropy.clone() + term,
+            None => cross_entropy.clone(),
+        };
+        AutoencoderOutput {
+            loss,
+            cross_entropy,
+            predictions: logits.argmax(2).reshape([batch, len]),
+            targets,
+            target_padding,
+        }
+    }
+
+    /// Decodes latents to token ids: each row starts after `<s>` and ends with `</s>` when
+    /// the decoder produced one.
+    ///
+    /// # Shapes
+    /// - `latents`: `[batch, l, d]`
+    pub fn decode(
+        &self,
+        latents: Tensor<3>,
+        strategy: &DecodeStrategy,
+        bos: u32,
+        eos: u32,
+    ) -> Vec<Vec<u32>> {
+        let memory = self.expander.forward(latents);
+        match (&self.parallel, &self.autoregressive) {
+            (Some(decoder), _) => {
+                let [batch, _, _] = memory.dims();
+                let len = decoder.max_len();
+                let ids: Vec<i64> = decoder
+                    .forward(memory, len)
+                    .argmax(2)
+                    .into_data()
+                    .try_to_vec_as()
+                    .unwrap_or_default();
+                (0..batch)
+                    .map(|b| {
+                        let row = &ids[b * len..(b + 1) * len];
+                        let mut out = Vec::new();
+                        // Position 0 is `<s>`; the text ends at the first `</s>` or `<pad>`.
+                        for &id in &row[1..] {
+                            let id = id as u32;
+                            if id == 0 {
+                                break;
+                            }
+                            out.push(id);
+                            if id == eos {
+                                break;
+                            }
+                        }
+                        out
+                    })
+                    .collect()
+            }
+            (None, Some(decoder)) => match strategy {
+                DecodeStrategy::Greedy => decoder.greedy(memory, bos, eos),
+                DecodeStrategy::Beam(config) => decoder.beam_search(memory, bos, eos, config),
+            },
+            (None, None) => unreachable!("an autoencoder always has a decoder"),
+        }
+    }
+}

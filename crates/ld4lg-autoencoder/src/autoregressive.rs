@@ -1,0 +1,283 @@
+use crate::{LearnedPositions, TransformerBlock, TransformerBlockConfig};
+use burn::config::Config;
+use burn::module::Module;
+use burn::nn::{
+    Embedding, EmbeddingConfig, Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig,
+};
+use burn::tensor::activation::log_softmax;
+use burn::tensor::{Device, Int, Tensor, TensorData};
+
+/// Configuration of the [`AutoregressiveDecoder`].
+#[derive(Config, Debug)]
+pub struct AutoregressiveDecoderConfig {
+    /// Vocabulary size.
+    pub vocab_size: usize,
+    /// Longest text in tokens.
+    pub max_len: usize,
+    /// Width.
+    pub d_model: usize,
+    /// Transformer blocks.
+    #[config(default = 3)]
+    pub n_layers: usize,
+    /// Attention heads.
+    #[config(default = 4)]
+    pub n_heads: usize,
+}
+
+/// Beam search settings.
+#[derive(Config, Debug, PartialEq)]
+pub struct BeamSearchConfig {
+    /// Number of hypotheses kept per example; 1 is greedy.
+    #[config(default = 4)]
+    pub beam_size: usize,
+    /// Finished hypotheses are ranked by `log p / length^length_penalty`.
+    #[config(default = 1.0)]
+    pub length_penalty: f64,
+    /// Forbid repeating any n-gram of this size (0 disables).
+    #[config(default = 0)]
+    pub no_repeat_ngram: usize,
+}
+
+/// Causal transformer decoder cross-attending to the decoder memory.
+#[derive(Module, Debug)]
+pub struct AutoregressiveDecoder {
+    tokens: Embedding,
+    positions: LearnedPositions,
+    blocks: Vec<TransformerBlock>,
+    norm: LayerNorm,
+    head: Linear,
+}
+
+impl AutoregressiveDecoderConfig {
+    /// Builds the decoder.
+    pub fn init(&self, device: &Device) -> AutoregressiveDecoder {
+        let block = TransformerBlockConfig::new(self.d_model)
+            .with_n_heads(self.n_heads)
+            .with_d_cross(Some(self.d_model));
+        AutoregressiveDecoder {
+            tokens: EmbeddingConfig::new(self.vocab_size, self.d_model)
+                .with_initializer(Initializer::Normal {
+                    mean: 0.0,
+                    std: 0.02,
+                })
+                .init(device),
+            positions: LearnedPositions::new(self.max_len, self.d_model, device),
+            blocks: (0..self.n_layers).map(|_| block.init(device)).collect(),
+            norm: LayerNormConfig::new(self.d_model).init(device),
+            head: LinearConfig::new(self.d_model, self.vocab_size).init(device),
+        }
+    }
+}
+
+impl AutoregressiveDecoder {
+    /// Longest text this decoder produces.
+    pub fn max_len(&self) -> usize {
+        self.positions.max_len()
+    }
+
+    /// Next-token logits for every prefix (teacher forcing).
+    ///
+    /// # Shapes
+    /// - `ids`: `[batch, seq]` (starting with `<s>`); `memory`: `[batch, l, d_model]`
+    /// - output: `[batch, seq, vocab]`, row `j` predicting token `j + 1`
+    pub fn forward(&self, ids: Tensor<2, Int>, memory: Tensor<3>) -> Tensor<3> {
+        let seq = ids.dims()[1];
+        let mut x = self.tokens.forward(ids) + self.positions.first(seq);
+        for block in &self.blocks {
+            // Padding sits after the text, so the causal mask already hides it from every
+            // real position.
+            x = block.forward(x, None, true, Some((memory.clone(), None)));
+        }
+        self.head.forward(self.norm.forward(x))
+    }
+
+    /// Log-probabilities of the next token after each prefix, on the host.
+    fn next_log_probs(&self, prefixes: &[Vec<u32>], memory: Tensor<3>) -> Vec<Vec<f32>> {
+        let rows = prefixes.len();
+        let len = prefixes[0].len();
+        let device = memory.device();
+        let flat: Vec<i64> = prefixes.iter().flatten().map(|&t| i64::from(t)).collect();
+        let ids = Tensor::<2, Int>::from_data(TensorData::new(flat, [rows, len]), &device);
+        let logits = self.forward(ids, memory);
+        let vocab = logits.dims()[2];
+        let last = logits.slice([0..rows, len - 1..len]).reshape([rows, vocab]);
+        let values: Vec<f32> = log_softmax(last, 1)
+            .into_data()
+            .try_to_vec_as()
+            .unwrap_or_default();
+        values.chunks(vocab).map(<[f32]>::to_vec).collect()
+    }
+
+    /// Greedy decoding: `<s>` then the most likely token until `</s>` or `max_len`.
+    /// Returns the ids after `<s>` up to and including `</s>` (if produced).
+    ///
+    /// # Shapes
+    /// - `memory`: `[batch, l, d_model]`
+    pub fn greedy(&self, memory: Tensor<3>, bos: u32, eos: u32) -> Vec<Vec<u32>> {
+        let batch = memory.dims()[0];
+        let mut sequences: Vec<Vec<u32>> = vec![vec![bos]; batch];
+        let mut done = vec![false; batch];
+        for _ in 1..self.max_len() {
+            let log_probs = self.next_log_probs(&sequences, memory.clone());
+            for (b, row) in log_probs.iter().enumerate() {
+                let token = if done[b] { eos } else { argmax(row) };
+                sequences[b].push(token);
+                done[b] |= token == eos;
+            }
+            if done.iter().all(|&d| d) {
+                break;
+            }
+        }
+        sequences.into_iter().map(|s| trim(&s[1..], eos)).collect()
+    }
+
+    /// Beam search; with `beam_size = 1` and no n-gram ban it equals [`Self::greedy`].
+    ///
+    /// # Shapes
+    /// - `memory`: `[batch, l, d_model]`
+    pub fn beam_search(
+        &self,
+        memory: Tensor<3>,
+        bos: u32,
+        eos: u32,
+        config: &BeamSearchConfig,
+    ) -> Vec<Vec<u32>> {
+        let [batch, l, d] = memory.dims();
+        let k = config.beam_size.max(1);
+        let device = memory.device();
+        let normalised =
+            |score: f64, len: usize| score / (len.max(1) as f64).powf(config.length_penalty);
+        // Per example: alive (tokens, score) and finished (tokens, normalised score).
+        let mut alive: Vec<Vec<(Vec<u32>, f64)>> = vec![vec![(vec![bos], 0.0)]; batch];
+        let mut finished: Vec<Vec<(Vec<u32>, f64)>> = vec![Vec::new(); batch];
+        for step in 1..self.max_len() {
+            let owners: Vec<usize> = alive
+                .iter()
+                .enumerate()
+                .flat_map(|(b, beams)| std::iter::repeat_n(b, beams.len()))
+                .collect();
+            if owners.is_empty() {
+                break;
+            }
+            let prefixes: Vec<Vec<u32>> = alive.iter().flatten().map(|(t, _)| t.clone()).collect();
+            let index = Tensor::<1, Int>::from_data(
+                TensorData::new(
+                    owners.iter().map(|&b| b as i64).collect::<Vec<_>>(),
+                    [owners.len()],
+                ),
+                &device,
+            );
+            let beam_memory = memory
+                .clone()
+                .select(0, index)
+                .reshape([owners.len(), l, d]);
+            let log_probs = self.next_log_probs(&prefixes, beam_memory);
+            let mut row = 0;
+            for b in 0..batch {
+                let beams = std::mem::take(&mut alive[b]);
+                let mut candidates: Vec<(usize, u32, f64)> = Vec::new();
+                for (i, (tokens, score)) in beams.iter().enumerate() {
+                    let banned = banned_tokens(tokens, config.no_repeat_ngram);
+                    let scores = &log_probs[row + i];
+                    let mut best: Vec<(u32, f32)> = scores
+                        .iter()
+                        .enumerate()
+                        .filter(|(t, _)| !banned.contains(&(*t as u32)))
+                        .map(|(t, &s)| (t as u32, s))
+                        .collect();
+                    best.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+                    for (token, s) in best.into_iter().take(k) {
+                        candidates.push((i, token, score + f64::from(s)));
+                    }
+                }
+                row += beams.len();
+                candidates
+                    .sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)).then(a.1.cmp(&b.1)));
+                let last_step = step + 1 == self.max_len();
+                for (i, token, score) in candidates {
+                    if alive[b].len() >= k || finished[b].len() >= k {
+                        break;
+                    }
+                    let mut tokens = beams[i].0.clone();
+                    tokens.push(token);
+                    if token == eos || last_step {
+                        let len = tokens.len() - 1;
+                        finished[b].push((tokens, normalised(score, len)));
+                    } else {
+                        alive[b].push((tokens, score));
+                    }
+                }
+                if finished[b].len() >= k {
+                    alive[b].clear();
+                }
+            }
+        }
+        (0..batch)
+            .map(|b| {
+                let pool = if finished[b].is_empty() {
+                    alive[b]
+                        .iter()
+                        .map(|(t, s)| (t.clone(), normalised(*s, t.len() - 1)))
+                        .collect()
+                } else {
+                    finished[b].clone()
+                };
+                let best = pool
+                    .into_iter()
+                    .max_by(|a, b| a.1.total_cmp(&b.1))
+                    .map(|(t, _)| t)
+                    .unwrap_or_else(|| vec![bos]);
+                trim(&best[1..], eos)
+            })
+            .collect()
+    }
+}
+
+fn argmax(row: &[f32]) -> u32 {
+    row.iter()
+        .enumerate()
+        .fold((0, f32::NEG_INFINITY), |best, (i, &v)| {
+            if v > best.1 { (i, v) } else { best }
+        })
+        .0 as u32
+}
+
+/// Tokens up to and including the first `eos`.
+fn trim(tokens: &[u32], eos: u32) -> Vec<u32> {
+    match tokens.iter().position(|&t| t == eos) {
+        Some(end) => tokens[..=end].to_vec(),
+        None => tokens.to_vec(),
+    }
+}
+
+/// Tokens that would complete an n-gram already present in `tokens`.
+fn banned_tokens(tokens: &[u32], n: usize) -> Vec<u32> {
+    if n == 0 || tokens.len() < n {
+        return Vec::new();
+    }
+    let prefix = &tokens[tokens.len() - (n - 1)..];
+    tokens
+        .windows(n)
+        .filter(|w| &w[..n - 1] == prefix)
+        .map(|w| w[n - 1])
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_ngrams_are_banned() {
+        // "a b c a b" with n = 3: the next "c" would repeat "a b c".
+        assert_eq!(banned_tokens(&[1, 2, 3, 1, 2], 3), vec![3]);
+        assert!(banned_tokens(&[1, 2, 3], 0).is_empty());
+        assert_eq!(banned_tokens(&[5, 5], 1), vec![5, 5]);
+    }
+
+    #[test]
+    fn trim_keeps_the_first_eos() {
+        assert_eq!(trim(&[7, 8, 2, 9, 2], 2), vec![7, 8, 2]);
+        assert_eq!(trim(&[7, 8], 2), vec![7, 8]);
+    }
+}
