@@ -122,3 +122,46 @@ fn flex_and_wgpu_agree_on_outputs_and_gradients() {
         assert_close(name, &a, &b, 1e-3);
     }
 }
+
+#[test]
+fn autoencoder_agrees_on_flex_and_wgpu() {
+    use ld4lg::autoencoder::{AutoencoderConfig, DecodeStrategy, DecoderKind};
+    use burn::tensor::{Bool, Int};
+
+    let flex = Device::flex().autodiff();
+    let wgpu = Device::wgpu(DeviceKind::DefaultDevice).autodiff();
+    let config = AutoencoderConfig::new()
+        .with_vocab_size(30)
+        .with_max_len(12)
+        .with_d_model(32)
+        .with_n_heads(2)
+        .with_encoder_layers(1)
+        .with_perceiver_layers(1)
+        .with_num_latents(4)
+        .with_d_latent(8)
+        .with_d_decoder(32)
+        .with_decoder_layers(1)
+        .with_decoder(DecoderKind::Autoregressive);
+    let model_flex = config.init(&flex);
+    let model_wgpu = model_flex.clone().fork(&wgpu);
+    let ids: Vec<i64> = vec![1, 5, 9, 7, 2, 0, 1, 8, 8, 3, 6, 2];
+    let mask: Vec<bool> = vec![false, false, false, false, false, true, false, false, false, false, false, false];
+    let inputs = |device: &Device| {
+        (
+            Tensor::<2, Int>::from_data(TensorData::new(ids.clone(), [2, 6]), device),
+            Tensor::<2, Bool>::from_data(TensorData::new(mask.clone(), [2, 6]), device),
+        )
+    };
+    let (ids_f, mask_f) = inputs(&flex);
+    let (ids_w, mask_w) = inputs(&wgpu);
+    let loss_flex = model_flex.forward_loss(ids_f.clone(), mask_f.clone(), false).loss;
+    let loss_wgpu = model_wgpu.forward_loss(ids_w.clone(), mask_w.clone(), false).loss;
+    let (lf, lw) = (loss_flex.into_scalar::<f32>(), loss_wgpu.into_scalar::<f32>());
+    assert!((lf - lw).abs() < 1e-4 * lf.abs().max(1.0), "loss flex {lf} vs wgpu {lw}");
+    let latents_flex = model_flex.encode(ids_f, mask_f);
+    let latents_wgpu = model_wgpu.encode(ids_w, mask_w);
+    assert_close("latents", &values(latents_flex.clone()), &values(latents_wgpu.clone()), 1e-4);
+    let decoded_flex = model_flex.decode(latents_flex, &DecodeStrategy::Greedy, 1, 2);
+    let decoded_wgpu = model_wgpu.decode(latents_wgpu, &DecodeStrategy::Greedy, 1, 2);
+    assert_eq!(decoded_flex, decoded_wgpu);
+}

@@ -228,7 +228,15 @@ fn flow_errors(kind: SamplerKind, steps: &[usize]) -> Vec<f64> {
 }
 
 fn orders(errors: &[f64]) -> Vec<f64> {
-    errors.windows(2).map(|w| (w[0] / w[1]).log2()).collect()
+    let orders: Vec<f64> = errors.windows(2).map(|w| (w[0] / w[1]).log2()).collect();
+    // Printed for docs/SAMPLERS.md (`cargo test … -- --nocapture`).
+    let fmt = |v: &[f64], f: fn(&f64) -> String| v.iter().map(f).collect::<Vec<_>>().join(", ");
+    eprintln!(
+        "errors [{}] orders [{}]",
+        fmt(errors, |e| format!("{e:.2e}")),
+        fmt(&orders, |o| format!("{o:.2}"))
+    );
+    orders
 }
 
 #[test]
@@ -263,6 +271,7 @@ fn dpm_solver_pp_3m_is_at_least_second_order_and_beats_2m() {
     let steps = [8, 16, 32, 64];
     let errors_3m = flow_errors(SamplerKind::DpmSolverPlusPlus { order: 3 }, &steps);
     let errors_2m = flow_errors(SamplerKind::DpmSolverPlusPlus { order: 2 }, &steps);
+    eprintln!("3M errors {errors_3m:?}");
     let total_order = (errors_3m[0] / errors_3m[3]).log2() / 3.0;
     assert!(total_order >= 1.7, "3M errors {errors_3m:?}");
     for (e3, e2) in errors_3m.iter().zip(&errors_2m) {
