@@ -125,8 +125,8 @@ fn flex_and_wgpu_agree_on_outputs_and_gradients() {
 
 #[test]
 fn autoencoder_agrees_on_flex_and_wgpu() {
-    use ld4lg::autoencoder::{AutoencoderConfig, DecodeStrategy, DecoderKind};
     use burn::tensor::{Bool, Int};
+    use ld4lg::autoencoder::{AutoencoderConfig, DecodeStrategy, DecoderKind};
 
     let flex = Device::flex().autodiff();
     let wgpu = Device::wgpu(DeviceKind::DefaultDevice).autodiff();
@@ -145,7 +145,9 @@ fn autoencoder_agrees_on_flex_and_wgpu() {
     let model_flex = config.init(&flex);
     let model_wgpu = model_flex.clone().fork(&wgpu);
     let ids: Vec<i64> = vec![1, 5, 9, 7, 2, 0, 1, 8, 8, 3, 6, 2];
-    let mask: Vec<bool> = vec![false, false, false, false, false, true, false, false, false, false, false, false];
+    let mask: Vec<bool> = vec![
+        false, false, false, false, false, true, false, false, false, false, false, false,
+    ];
     let inputs = |device: &Device| {
         (
             Tensor::<2, Int>::from_data(TensorData::new(ids.clone(), [2, 6]), device),
@@ -154,13 +156,28 @@ fn autoencoder_agrees_on_flex_and_wgpu() {
     };
     let (ids_f, mask_f) = inputs(&flex);
     let (ids_w, mask_w) = inputs(&wgpu);
-    let loss_flex = model_flex.forward_loss(ids_f.clone(), mask_f.clone(), false).loss;
-    let loss_wgpu = model_wgpu.forward_loss(ids_w.clone(), mask_w.clone(), false).loss;
-    let (lf, lw) = (loss_flex.into_scalar::<f32>(), loss_wgpu.into_scalar::<f32>());
-    assert!((lf - lw).abs() < 1e-4 * lf.abs().max(1.0), "loss flex {lf} vs wgpu {lw}");
+    let loss_flex = model_flex
+        .forward_loss(ids_f.clone(), mask_f.clone(), false)
+        .loss;
+    let loss_wgpu = model_wgpu
+        .forward_loss(ids_w.clone(), mask_w.clone(), false)
+        .loss;
+    let (lf, lw) = (
+        loss_flex.into_scalar::<f32>(),
+        loss_wgpu.into_scalar::<f32>(),
+    );
+    assert!(
+        (lf - lw).abs() < 1e-4 * lf.abs().max(1.0),
+        "loss flex {lf} vs wgpu {lw}"
+    );
     let latents_flex = model_flex.encode(ids_f, mask_f);
     let latents_wgpu = model_wgpu.encode(ids_w, mask_w);
-    assert_close("latents", &values(latents_flex.clone()), &values(latents_wgpu.clone()), 1e-4);
+    assert_close(
+        "latents",
+        &values(latents_flex.clone()),
+        &values(latents_wgpu.clone()),
+        1e-4,
+    );
     let decoded_flex = model_flex.decode(latents_flex, &DecodeStrategy::Greedy, 1, 2);
     let decoded_wgpu = model_wgpu.decode(latents_wgpu, &DecodeStrategy::Greedy, 1, 2);
     assert_eq!(decoded_flex, decoded_wgpu);

@@ -1,4 +1,3 @@
-use crate::{LearnedPositions, TransformerBlock, TransformerBlockConfig};
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{
@@ -6,6 +5,7 @@ use burn::nn::{
 };
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Int, Tensor, TensorData};
+use ld4lg_nn::{LearnedPositions, TransformerBlock, TransformerBlockConfig};
 
 /// Configuration of the [`AutoregressiveDecoder`].
 #[derive(Config, Debug)]

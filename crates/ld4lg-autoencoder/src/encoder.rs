@@ -1,8 +1,8 @@
-use crate::{LearnedPositions, TransformerBlock, TransformerBlockConfig};
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Embedding, EmbeddingConfig, Initializer, LayerNorm, LayerNormConfig};
 use burn::tensor::{Bool, Device, Int, Tensor};
+use ld4lg_nn::{LearnedPositions, TransformerBlock, TransformerBlockConfig};
 
 /// Configuration of the [`TextEncoder`].
 #[derive(Config, Debug)]

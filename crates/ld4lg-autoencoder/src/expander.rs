@@ -1,8 +1,8 @@
-use crate::{LearnedPositions, TransformerBlock, TransformerBlockConfig};
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::tensor::{Device, Tensor};
+use ld4lg_nn::{LearnedPositions, TransformerBlock, TransformerBlockConfig};
 
 /// Configuration of the [`LatentExpander`].
 #[derive(Config, Debug)]

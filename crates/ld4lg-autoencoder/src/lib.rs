@@ -6,28 +6,22 @@
 //! (the reconstruction network) → a [`ParallelDecoder`] or an [`AutoregressiveDecoder`]
 //! (greedy and beam search). [`lerp`] and [`slerp`] interpolate between latents.
 
-mod attention;
 mod autoencoder;
 mod autoregressive;
-mod block;
 mod encoder;
 mod expander;
 mod interpolate;
 mod parallel;
 mod perceiver;
-mod positions;
 mod regularizer;
 
-pub use attention::{Attention, AttentionConfig};
 pub use autoencoder::{
     Autoencoder, AutoencoderConfig, AutoencoderOutput, DecodeStrategy, DecoderKind,
 };
 pub use autoregressive::{AutoregressiveDecoder, AutoregressiveDecoderConfig, BeamSearchConfig};
-pub use block::{CrossAttention, TransformerBlock, TransformerBlockConfig};
 pub use encoder::{TextEncoder, TextEncoderConfig};
 pub use expander::{LatentExpander, LatentExpanderConfig};
 pub use interpolate::{lerp, slerp};
 pub use parallel::{ParallelDecoder, ParallelDecoderConfig};
 pub use perceiver::{PerceiverConfig, PerceiverResampler};
-pub use positions::LearnedPositions;
 pub use regularizer::{LatentRegularizer, RegularizedLatents, kl_to_standard_normal};

@@ -1,0 +1,11 @@
+//! Layers shared by ld4lg's models: [`Attention`] on Burn's fused attention op (key padding,
+//! causal masking, query-key RMSNorm), the pre-LN [`TransformerBlock`] with optional
+//! cross-attention, and [`LearnedPositions`].
+
+mod attention;
+mod block;
+mod positions;
+
+pub use attention::{Attention, AttentionConfig};
+pub use block::{CrossAttention, TransformerBlock, TransformerBlockConfig};
+pub use positions::LearnedPositions;
