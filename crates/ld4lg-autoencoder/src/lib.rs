@@ -6,6 +6,8 @@
 //! (the reconstruction network) → a [`ParallelDecoder`] or an [`AutoregressiveDecoder`]
 //! (greedy and beam search). [`lerp`] and [`slerp`] interpolate between latents.
 
+#![warn(missing_docs)]
+
 mod autoencoder;
 mod autoregressive;
 mod encoder;

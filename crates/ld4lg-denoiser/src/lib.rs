@@ -2,6 +2,8 @@
 //! the noise level by adaptive layer norm, with self-conditioning, class conditioning and
 //! cross-attention to a context; it implements the sampler's [`ld4lg_sampler::Denoiser`].
 
+#![warn(missing_docs)]
+
 mod block;
 mod denoiser;
 mod time;

@@ -2,6 +2,8 @@
 //! causal masking, query-key RMSNorm), the pre-LN [`TransformerBlock`] with optional
 //! cross-attention, and [`LearnedPositions`].
 
+#![warn(missing_docs)]
+
 mod attention;
 mod block;
 mod positions;

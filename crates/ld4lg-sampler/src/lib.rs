@@ -14,6 +14,8 @@
 //! - Deterministic: noise comes from one seeded ChaCha8 stream per example ([`NoiseSource`]),
 //!   identical on every backend.
 
+#![warn(missing_docs)]
+
 mod conditioning;
 mod config;
 mod denoiser;

@@ -18,6 +18,8 @@
 //! assert!((t - 0.3).abs() < 1e-12);
 //! ```
 
+#![warn(missing_docs)]
+
 mod coefficients;
 mod discrete;
 mod loss_weight;

@@ -18,6 +18,8 @@
 //! # Ok::<(), ld4lg_tokenizer::TokenizerError>(())
 //! ```
 
+#![warn(missing_docs)]
+
 mod batch;
 mod config;
 mod error;

@@ -12,6 +12,8 @@
 //! none is on by default, so binaries choose. [`backend::DeviceChoice`] turns a name into a
 //! Burn [`Device`](burn::tensor::Device), with a clear error when its feature is missing.
 
+#![warn(missing_docs)]
+
 pub mod backend;
 pub mod data;
 mod error;
