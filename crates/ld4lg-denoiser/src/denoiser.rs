@@ -12,9 +12,12 @@ use ld4lg_schedule::PredictionType;
 /// Configuration of the [`LatentDenoiser`].
 #[derive(Config, Debug)]
 pub struct LatentDenoiserConfig {
-    /// Number of latent vectors `l`.
+    /// Number of latent vectors `l`. Run configurations may leave it at 0: training sets it
+    /// from the autoencoder.
+    #[config(default = 0)]
     pub num_latents: usize,
-    /// Width of a latent vector `d`.
+    /// Width of a latent vector `d` (0: set from the autoencoder, as `num_latents`).
+    #[config(default = 0)]
     pub d_latent: usize,
     /// Transformer width.
     #[config(default = 256)]

@@ -6,7 +6,9 @@ use ld4lg_denoiser::{LatentDenoiser, LatentDenoiserConfig};
 use ld4lg_sampler::Conditioning;
 
 fn config() -> LatentDenoiserConfig {
-    LatentDenoiserConfig::new(4, 8)
+    LatentDenoiserConfig::new()
+        .with_num_latents(4)
+        .with_d_latent(8)
         .with_d_model(32)
         .with_n_layers(4)
         .with_n_heads(2)

@@ -18,12 +18,14 @@ pub mod backend;
 pub mod data;
 mod error;
 pub mod metrics;
+pub mod pipeline;
 pub mod train;
 
 pub use error::Error;
 
 pub use burn;
 pub use ld4lg_autoencoder as autoencoder;
+pub use ld4lg_denoiser as denoiser;
 pub use ld4lg_sampler as sampler;
 pub use ld4lg_schedule as schedule;
 pub use ld4lg_tokenizer as tokenizer;

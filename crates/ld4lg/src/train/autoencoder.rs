@@ -238,7 +238,7 @@ pub fn evaluate_reconstruction(
 }
 
 /// Mixes a seed with a step so every draw of a step is reproducible after a resume.
-fn step_seed(seed: u64, step: u64, micro: usize) -> u64 {
+pub(crate) fn step_seed(seed: u64, step: u64, micro: usize) -> u64 {
     let mut z = seed ^ step.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (micro as u64).rotate_left(32);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z ^ (z >> 27)
@@ -246,7 +246,7 @@ fn step_seed(seed: u64, step: u64, micro: usize) -> u64 {
 
 /// Data order: epoch `e` visits the examples in a permutation seeded by `seed + e`, so the
 /// `i`-th example drawn is a function of `(seed, i)` alone.
-struct DataOrder {
+pub(crate) struct DataOrder {
     n: usize,
     seed: u64,
     epoch: Option<usize>,
@@ -254,7 +254,7 @@ struct DataOrder {
 }
 
 impl DataOrder {
-    fn new(n: usize, seed: u64) -> Self {
+    pub(crate) fn new(n: usize, seed: u64) -> Self {
         Self {
             n,
             seed,
@@ -264,7 +264,7 @@ impl DataOrder {
     }
 
     /// The examples of micro-batch number `global` (counting from 0 over the whole run).
-    fn batch(&mut self, batch: usize, global: u64) -> Vec<usize> {
+    pub(crate) fn batch(&mut self, batch: usize, global: u64) -> Vec<usize> {
         let start = global as usize * batch;
         (start..start + batch)
             .map(|i| {

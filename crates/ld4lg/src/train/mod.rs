@@ -2,6 +2,8 @@
 
 mod autoencoder;
 mod checkpoint;
+mod diffusion;
+mod ema;
 mod lr;
 
 pub use autoencoder::{
@@ -9,4 +11,8 @@ pub use autoencoder::{
     evaluate_reconstruction, train_autoencoder,
 };
 pub use checkpoint::{TrainingState, atomic_write};
+pub use diffusion::{
+    DiffusionLoss, DiffusionRun, DiffusionRunConfig, load_denoiser, train_diffusion,
+};
+pub use ema::{EmaConfig, update_ema};
 pub use lr::{Decay, LrSchedule};

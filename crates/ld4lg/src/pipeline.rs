@@ -1,0 +1,199 @@
+//! Generation with a trained run: noise → denoiser + sampler → latents → decoder → text.
+
+use crate::Error;
+use crate::autoencoder::{Autoencoder, DecodeStrategy, slerp};
+use crate::denoiser::LatentDenoiser;
+use crate::sampler::{Conditioning, NoiseSource, Sampler, SamplerConfig};
+use crate::schedule::{Coefficients, NoiseSchedule, add_noise};
+use crate::tokenizer::{EncodeOptions, Tokenizer, special};
+use crate::train::{AutoencoderRun, load_denoiser};
+use burn::tensor::{Device, Tensor};
+use std::path::Path;
+
+/// A trained latent diffusion model, ready to generate.
+///
+/// ```no_run
+/// use ld4lg::pipeline::LatentDiffusionPipeline;
+/// use ld4lg::sampler::SamplerConfig;
+///
+/// let device = ld4lg::burn::tensor::Device::flex();
+/// let pipeline = LatentDiffusionPipeline::load("runs/e2e".as_ref(), &device)?;
+/// for text in pipeline.generate(4, &SamplerConfig::default(), 1)? {
+///     println!("{text}");
+/// }
+/// # Ok::<(), ld4lg::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct LatentDiffusionPipeline {
+    tokenizer: Tokenizer,
+    autoencoder: Autoencoder,
+    denoiser: LatentDenoiser,
+    schedule: NoiseSchedule,
+    device: Device,
+}
+
+impl LatentDiffusionPipeline {
+    /// Loads the tokenizer, the autoencoder and the EMA denoiser of a run directory.
+    ///
+    /// # Errors
+    /// [`Error::Checkpoint`] when a file is missing or does not match the others.
+    pub fn load(run_dir: &Path, device: &Device) -> Result<Self, Error> {
+        let (tokenizer, autoencoder) = AutoencoderRun {
+            dir: run_dir.to_path_buf(),
+        }
+        .load(device)?;
+        let (denoiser, schedule) = load_denoiser(run_dir, device)?;
+        Ok(Self {
+            tokenizer,
+            autoencoder,
+            denoiser,
+            schedule,
+            device: device.clone(),
+        })
+    }
+
+    /// The tokenizer.
+    pub fn tokenizer(&self) -> &Tokenizer {
+        &self.tokenizer
+    }
+
+    /// The autoencoder.
+    pub fn autoencoder(&self) -> &Autoencoder {
+        &self.autoencoder
+    }
+
+    fn sampler(&self, config: &SamplerConfig) -> Result<Sampler<&LatentDenoiser>, Error> {
+        Sampler::new(&self.denoiser, self.schedule, config.clone())
+            .map_err(|e| Error::Config(e.to_string()))
+    }
+
+    /// Decodes latents to texts.
+    ///
+    /// # Shapes
+    /// - `latents`: `[batch, l, d]`
+    pub fn decode(&self, latents: Tensor<3>) -> Result<Vec<String>, Error> {
+        let ids = self.autoencoder.decode(
+            latents,
+            &DecodeStrategy::Greedy,
+            special::BOS_ID,
+            special::EOS_ID,
+        );
+        Ok(self.tokenizer.decode_batch(&ids)?)
+    }
+
+    /// Latents of texts.
+    ///
+    /// # Shapes
+    /// - output: `[texts, l, d]`
+    pub fn encode<S: AsRef<str>>(&self, texts: &[S]) -> Result<Tensor<3>, Error> {
+        let batch = self
+            .tokenizer
+            .encode_batch(texts, EncodeOptions::new(self.autoencoder.max_len()))?;
+        let (ids, mask) = batch.to_tensors(&self.device);
+        Ok(self.autoencoder.encode(ids, mask))
+    }
+
+    /// Generates `n` texts; example `i` uses the noise stream of `seed + i`, so any subset
+    /// can be regenerated alone.
+    pub fn generate(
+        &self,
+        n: usize,
+        config: &SamplerConfig,
+        seed: u64,
+    ) -> Result<Vec<String>, Error> {
+        self.generate_conditioned(n, config, seed, &Conditioning::none())
+    }
+
+    /// Generates with a conditioning of batch `n`.
+    pub fn generate_conditioned(
+        &self,
+        n: usize,
+        config: &SamplerConfig,
+        seed: u64,
+        conditioning: &Conditioning,
+    ) -> Result<Vec<String>, Error> {
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let seeds: Vec<u64> = (0..n as u64).map(|i| seed.wrapping_add(i)).collect();
+        let mut noise = NoiseSource::from_seeds(&seeds);
+        let latents = self
+            .sampler(config)?
+            .sample(
+                self.autoencoder.latent_shape(),
+                conditioning,
+                &mut noise,
+                &self.device,
+            )
+            .map_err(|e| Error::Config(e.to_string()))?;
+        self.decode(latents)
+    }
+
+    /// `k ≥ 2` texts along the spherical path between the latents of `a` and `b`, both ends
+    /// included.
+    pub fn interpolate(&self, a: &str, b: &str, k: usize) -> Result<Vec<String>, Error> {
+        if k < 2 {
+            return Err(Error::Config(
+                "interpolation needs at least 2 points".into(),
+            ));
+        }
+        let latents = self.encode(&[a, b])?;
+        let (start, end) = (latents.clone().narrow(0, 0, 1), latents.narrow(0, 1, 1));
+        let path: Vec<Tensor<3>> = (0..k)
+            .map(|i| slerp(start.clone(), end.clone(), i as f64 / (k - 1) as f64))
+            .collect();
+        self.decode(Tensor::cat(path, 0))
+    }
+
+    /// Edits `text`: its latent is noised to time `strength ∈ (0, 1]` and denoised back
+    /// (SDEdit). Small strengths keep the text, 1 ignores it.
+    pub fn edit(
+        &self,
+        text: &str,
+        strength: f64,
+        config: &SamplerConfig,
+        seed: u64,
+    ) -> Result<String, Error> {
+        self.edit_conditioned(&[text], strength, config, seed, &Conditioning::none())
+            .map(|mut texts| texts.remove(0))
+    }
+
+    /// Edits a batch under a conditioning (e.g. a target class).
+    pub fn edit_conditioned<S: AsRef<str>>(
+        &self,
+        texts: &[S],
+        strength: f64,
+        config: &SamplerConfig,
+        seed: u64,
+        conditioning: &Conditioning,
+    ) -> Result<Vec<String>, Error> {
+        if !(strength > 0.0 && strength <= 1.0) {
+            return Err(Error::Config(format!(
+                "edit strength must be in (0, 1], got {strength}"
+            )));
+        }
+        let x0 = self.encode(texts)?;
+        let [n, l, d] = x0.dims();
+        let seeds: Vec<u64> = (0..n as u64).map(|i| seed.wrapping_add(i)).collect();
+        let mut noise = NoiseSource::from_seeds(&seeds);
+        let eps = noise.normal(l, d, &self.device);
+        let coefficients =
+            Coefficients::<3>::at_times(&self.schedule, &vec![strength; n], &self.device);
+        let z = add_noise(x0, eps, &coefficients);
+        let config = SamplerConfig {
+            t_start: strength,
+            ..config.clone()
+        };
+        let latents = self
+            .sampler(&config)?
+            .sample_from(z, conditioning, &mut noise)
+            .map_err(|e| Error::Config(e.to_string()))?;
+        self.decode(latents)
+    }
+
+    /// Encodes and decodes texts (the autoencoder alone).
+    pub fn reconstruct<S: AsRef<str>>(&self, texts: &[S]) -> Result<Vec<String>, Error> {
+        let latents = self.encode(texts)?;
+        self.decode(latents)
+    }
+}

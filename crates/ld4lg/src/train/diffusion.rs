@@ -1,0 +1,387 @@
+//! Training the latent denoiser on the latents of a trained, frozen autoencoder.
+
+use super::autoencoder::{DataOrder, step_seed};
+use super::{
+    AutoencoderRun, EmaConfig, RunOptions, TrainingConfig, TrainingState, atomic_write, update_ema,
+};
+use crate::Error;
+use crate::data::{CorpusSpec, OnError};
+use crate::tokenizer::EncodeOptions;
+use burn::config::Config;
+use burn::module::Module;
+use burn::optim::grad_clipping::GradientClippingConfig;
+use burn::optim::{AdamWConfig, GradientsAccumulator, GradientsParams};
+use burn::tensor::{Device, Distribution, Tensor, TensorData};
+use indicatif::{ProgressBar, ProgressStyle};
+use ld4lg_denoiser::{LatentDenoiser, LatentDenoiserConfig};
+use ld4lg_sampler::Conditioning;
+use ld4lg_schedule::{
+    Coefficients, LossWeighting, NoiseSchedule, TimeSampler, add_noise, broadcastable,
+};
+use rand::rngs::ChaCha8Rng;
+use rand::{RngExt, SeedableRng};
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// The regression loss on the prediction target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DiffusionLoss {
+    /// Mean squared error.
+    #[default]
+    Mse,
+    /// Mean absolute error.
+    L1,
+}
+
+/// Everything the diffusion stage needs besides the autoencoder run it builds on.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiffusionRunConfig {
+    /// Texts whose latents are modelled.
+    pub train: CorpusSpec,
+    /// The denoiser; `num_latents` and `d_latent` are set from the autoencoder.
+    pub denoiser: LatentDenoiserConfig,
+    /// Noise schedule.
+    #[serde(default)]
+    pub schedule: NoiseSchedule,
+    /// How training times are drawn.
+    #[serde(default)]
+    pub time_sampler: TimeSampler,
+    /// Regression loss.
+    #[serde(default)]
+    pub loss: DiffusionLoss,
+    /// Per-example loss weights.
+    #[serde(default)]
+    pub loss_weighting: LossWeighting,
+    /// Probability that a batch is trained with self-conditioning. Default: 0.5.
+    #[serde(default = "half")]
+    pub self_conditioning_rate: f64,
+    /// Weight averaging.
+    #[serde(default)]
+    pub ema: EmaConfig,
+    /// Optimisation.
+    #[serde(default)]
+    pub training: TrainingConfig,
+}
+
+fn half() -> f64 {
+    0.5
+}
+
+/// The files of the diffusion stage inside a run directory.
+#[derive(Debug, Clone)]
+pub struct DiffusionRun {
+    /// The run directory (it also holds the autoencoder stage).
+    pub dir: PathBuf,
+}
+
+impl DiffusionRun {
+    /// `dir/diffusion/`.
+    pub fn stage(&self) -> PathBuf {
+        self.dir.join("diffusion")
+    }
+    /// The denoiser configuration (latent shape filled in).
+    pub fn model_config(&self) -> PathBuf {
+        self.stage().join("model.json")
+    }
+    /// The raw (not averaged) weights.
+    pub fn weights(&self) -> PathBuf {
+        self.stage().join("model.bpk")
+    }
+    /// The EMA weights, used for generation.
+    pub fn ema_weights(&self) -> PathBuf {
+        self.stage().join("ema.bpk")
+    }
+    /// The schedule and other settings generation needs.
+    pub fn diffusion_config(&self) -> PathBuf {
+        self.stage().join("diffusion.json")
+    }
+    fn optimizer(&self) -> PathBuf {
+        self.stage().join("optimizer.bpk")
+    }
+    fn state(&self) -> PathBuf {
+        self.stage().join("state.json")
+    }
+    /// Metrics CSV.
+    pub fn metrics(&self) -> PathBuf {
+        self.stage().join("metrics.csv")
+    }
+    fn latents(&self) -> PathBuf {
+        self.stage().join("latents.f32")
+    }
+}
+
+/// Latents of every training text, `[n, l, d]` row-major, cached on disk as raw little-endian
+/// f32 next to the run (they are recomputed when the cache is missing or of another size).
+fn cached_latents(
+    run: &DiffusionRun,
+    config: &DiffusionRunConfig,
+    device: &Device,
+) -> Result<(Vec<f32>, usize, [usize; 2]), Error> {
+    let (tokenizer, autoencoder) = AutoencoderRun {
+        dir: run.dir.clone(),
+    }
+    .load(device)?;
+    let shape = autoencoder.latent_shape();
+    let per = shape[0] * shape[1];
+    let texts: Vec<String> = config
+        .train
+        .open(OnError::Fail)?
+        .texts()
+        .collect::<Result<_, _>>()?;
+    if texts.is_empty() {
+        return Err(Error::Config(
+            "the diffusion training corpus is empty".into(),
+        ));
+    }
+    if let Ok(bytes) = std::fs::read(run.latents())
+        && bytes.len() == texts.len() * per * 4
+    {
+        let values = bytes
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        return Ok((values, texts.len(), shape));
+    }
+    let mut values = Vec::with_capacity(texts.len() * per);
+    for chunk in texts.chunks(256) {
+        let batch = tokenizer.encode_batch(chunk, EncodeOptions::new(autoencoder.max_len()))?;
+        let (ids, mask) = batch.to_tensors(device);
+        let latents: Vec<f32> = autoencoder
+            .encode(ids, mask)
+            .into_data()
+            .try_to_vec_as()
+            .map_err(|e| Error::Checkpoint(format!("reading latents: {e:?}")))?;
+        values.extend(latents);
+    }
+    let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+    atomic_write(&run.latents(), &bytes)?;
+    Ok((values, texts.len(), shape))
+}
+
+/// Trains (or resumes) the denoiser of `config` on the autoencoder of `run_dir`.
+/// Returns the mean training loss of the last validation window.
+pub fn train_diffusion(
+    config: &DiffusionRunConfig,
+    run_dir: &Path,
+    device: &Device,
+    options: &RunOptions,
+) -> Result<f64, Error> {
+    let run = DiffusionRun {
+        dir: run_dir.to_path_buf(),
+    };
+    std::fs::create_dir_all(run.stage()).map_err(|e| Error::io(run.stage(), e))?;
+    let t = &config.training;
+    if t.batch_size == 0 || t.accumulation == 0 || t.steps == 0 {
+        return Err(Error::Config(
+            "batch_size, accumulation and steps must be positive".into(),
+        ));
+    }
+    config
+        .schedule
+        .validate()
+        .map_err(|e| Error::Config(e.to_string()))?;
+    let (latents, n, [l, d]) = cached_latents(&run, config, device)?;
+    let model_config = config.denoiser.clone().with_num_latents(l).with_d_latent(d);
+    atomic_write(&run.model_config(), model_config.to_string().as_bytes())?;
+    let settings = serde_json::to_vec_pretty(&config.schedule)
+        .map_err(|e| Error::Checkpoint(e.to_string()))?;
+    atomic_write(&run.diffusion_config(), &settings)?;
+
+    let train_device = device.clone().autodiff();
+    train_device.seed(t.seed);
+    let mut model = model_config.init(&train_device);
+    let mut ema = model_config.init(device);
+    let mut optimizer = AdamWConfig::new()
+        .with_epsilon(t.adam_eps)
+        .with_weight_decay(t.weight_decay)
+        .with_beta_2(t.adam_beta2)
+        .with_grad_clipping(Some(GradientClippingConfig::Norm(t.grad_clip)))
+        .init();
+    let mut state = TrainingState::load(&run.state())?.unwrap_or(TrainingState {
+        step: 0,
+        elapsed_seconds: 0.0,
+    });
+    let checkpoint = |path: &Path| Error::Checkpoint(path.display().to_string());
+    if state.step > 0 {
+        model = model
+            .try_load_file(run.weights())
+            .map_err(|_| checkpoint(&run.weights()))?;
+        ema = ema
+            .try_load_file(run.ema_weights())
+            .map_err(|_| checkpoint(&run.ema_weights()))?;
+        optimizer = optimizer
+            .load(run.optimizer())
+            .map_err(|_| checkpoint(&run.optimizer()))?;
+    } else {
+        ema = model.valid();
+    }
+
+    let progress = if options.show_progress {
+        ProgressBar::new(t.steps)
+    } else {
+        ProgressBar::hidden()
+    };
+    progress.set_style(
+        ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} steps {elapsed_precise} (eta {eta}) {msg}",
+        )
+        .expect("valid template"),
+    );
+    progress.set_position(state.step);
+    let new_csv = !run.metrics().exists();
+    let mut csv = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(run.metrics())
+        .map_err(|e| Error::io(run.metrics(), e))?;
+    if new_csv {
+        writeln!(csv, "step,seconds,lr,train_loss").map_err(|e| Error::io(run.metrics(), e))?;
+    }
+    let prediction = model_config.prediction_type;
+    let mut order = DataOrder::new(n, t.seed);
+    let session_start = Instant::now();
+    let base_elapsed = state.elapsed_seconds;
+    let (mut loss_sum, mut window) = (0.0f64, 0u64);
+    let mut last_loss = f64::NAN;
+    let stop = options.stop_after.map_or(t.steps, |s| s.min(t.steps));
+    while state.step < stop {
+        let step = state.step;
+        let lr = t.lr.at(step, t.steps);
+        let mut accumulator = GradientsAccumulator::<LatentDenoiser>::new();
+        for micro in 0..t.accumulation {
+            let global = step * t.accumulation as u64 + micro as u64;
+            let indices = order.batch(t.batch_size, global);
+            let mut rows = Vec::with_capacity(t.batch_size * l * d);
+            for &i in &indices {
+                rows.extend_from_slice(&latents[i * l * d..(i + 1) * l * d]);
+            }
+            let x0 =
+                Tensor::<3>::from_data(TensorData::new(rows, [t.batch_size, l, d]), &train_device);
+            let seed = step_seed(t.seed, step, micro);
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            train_device.seed(seed);
+            let times = config.time_sampler.sample(t.batch_size, step, &mut rng);
+            let coefficients = Coefficients::<3>::at_times(&config.schedule, &times, &train_device);
+            let alpha_bar = Tensor::<1>::from_data(
+                TensorData::new(
+                    times
+                        .iter()
+                        .map(|&t| config.schedule.alpha_bar(t) as f32)
+                        .collect::<Vec<_>>(),
+                    [t.batch_size],
+                ),
+                &train_device,
+            );
+            let noise = Tensor::<3>::random(
+                [t.batch_size, l, d],
+                Distribution::Normal(0.0, 1.0),
+                &train_device,
+            );
+            let z = add_noise(x0.clone(), noise.clone(), &coefficients);
+            let conditioning = Conditioning::none();
+            let self_cond = (rng.random::<f64>() < config.self_conditioning_rate).then(|| {
+                // A first pass without gradients gives the estimate to condition on.
+                let output =
+                    model.forward(z.clone().detach(), alpha_bar.clone(), None, &conditioning);
+                prediction
+                    .to_sample(output, z.clone(), &coefficients)
+                    .detach()
+            });
+            let output = model.forward(z, alpha_bar, self_cond, &conditioning);
+            let target = prediction.target(x0, noise, &coefficients);
+            let error = output - target;
+            let per_example = match config.loss {
+                DiffusionLoss::Mse => error.powi_scalar(2),
+                DiffusionLoss::L1 => error.abs(),
+            }
+            .mean_dim(2)
+            .mean_dim(1);
+            let log_snr: Vec<f64> = times.iter().map(|&t| config.schedule.log_snr(t)).collect();
+            let weights: Vec<f32> = config
+                .loss_weighting
+                .weights(&log_snr, prediction)
+                .into_iter()
+                .map(|w| w as f32)
+                .collect();
+            let loss = (per_example * broadcastable::<3>(weights, &train_device)).mean();
+            loss_sum += f64::from(loss.clone().into_scalar::<f32>());
+            window += 1;
+            let grads = GradientsParams::from_grads(
+                loss.div_scalar(t.accumulation as f64).backward(),
+                &model,
+            );
+            accumulator.accumulate(&model, grads);
+        }
+        model = optimizer.step(lr, model, accumulator.grads());
+        state.step += 1;
+        ema = update_ema(ema, &model, &config.ema, state.step);
+        state.elapsed_seconds = base_elapsed + session_start.elapsed().as_secs_f64();
+        progress.set_position(state.step);
+        let mean_loss = loss_sum / window.max(1) as f64;
+        progress.set_message(format!("loss {mean_loss:.4} lr {lr:.2e}"));
+        let finished = state.step == stop;
+        if state.step % t.validate_every == 0 || finished {
+            writeln!(
+                csv,
+                "{},{:.1},{lr:.3e},{mean_loss:.5}",
+                state.step, state.elapsed_seconds
+            )
+            .map_err(|e| Error::io(run.metrics(), e))?;
+            let line = format!("step {}: diffusion loss {mean_loss:.4}", state.step);
+            if progress.is_hidden() {
+                eprintln!("{line}");
+            } else {
+                progress.println(line);
+            }
+            last_loss = mean_loss;
+            (loss_sum, window) = (0.0, 0);
+        }
+        if state.step % t.checkpoint_every == 0 || finished {
+            save_module(&model, &run.weights())?;
+            save_module(&ema, &run.ema_weights())?;
+            let tmp = run.optimizer().with_extension("bpk.tmp");
+            optimizer
+                .save(&tmp)
+                .map_err(|e| Error::Checkpoint(e.to_string()))?;
+            std::fs::rename(&tmp, run.optimizer()).map_err(|e| Error::io(run.optimizer(), e))?;
+            state.save(&run.state())?;
+        }
+    }
+    progress.finish_and_clear();
+    Ok(last_loss)
+}
+
+/// Saves weights through a temporary file and a rename.
+pub(crate) fn save_module<M: Module>(module: &M, path: &Path) -> Result<(), Error> {
+    let tmp = path.with_extension("bpk.tmp");
+    module
+        .clone()
+        .save_file(&tmp)
+        .map_err(|e| Error::Checkpoint(format!("{}: {e}", path.display())))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}
+
+/// Loads a trained denoiser (EMA weights) and its schedule for generation.
+pub fn load_denoiser(
+    run_dir: &Path,
+    device: &Device,
+) -> Result<(LatentDenoiser, NoiseSchedule), Error> {
+    let run = DiffusionRun {
+        dir: run_dir.to_path_buf(),
+    };
+    let config = LatentDenoiserConfig::load(run.model_config())
+        .map_err(|e| Error::Checkpoint(format!("{}: {e}", run.model_config().display())))?;
+    let text = std::fs::read_to_string(run.diffusion_config())
+        .map_err(|e| Error::io(run.diffusion_config(), e))?;
+    let schedule: NoiseSchedule = serde_json::from_str(&text)
+        .map_err(|e| Error::Checkpoint(format!("{}: {e}", run.diffusion_config().display())))?;
+    let model = config
+        .init(device)
+        .try_load_file(run.ema_weights())
+        .map_err(|e| Error::Checkpoint(format!("{}: {e}", run.ema_weights().display())))?;
+    Ok((model, schedule))
+}
