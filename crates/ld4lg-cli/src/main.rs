@@ -28,6 +28,14 @@ enum Command {
     TrainAutoencoder(commands::autoencoder::TrainArgs),
     /// Reconstruct texts through a trained autoencoder, or score it on an E2E file.
     Reconstruct(commands::autoencoder::ReconstructArgs),
+    /// Train (or resume) the latent denoiser on a run directory's autoencoder.
+    TrainDiffusion(commands::diffusion::TrainArgs),
+    /// Generate texts with a trained run.
+    Generate(commands::diffusion::GenerateArgs),
+    /// Edit texts: noise their latents part-way and denoise them back.
+    Edit(commands::diffusion::EditArgs),
+    /// Score generated texts: pool BLEU, diversity, duplicates, copies, length, beside humans.
+    Eval(commands::diffusion::EvalArgs),
     /// Decode points on the path between the latents of two texts.
     Interpolate(commands::autoencoder::InterpolateArgs),
     /// Show the compiled backends and check that the chosen device computes.
@@ -47,6 +55,10 @@ fn main() -> ExitCode {
         Command::Tokenizer(command) => commands::tokenizer::run(command),
         Command::TrainAutoencoder(args) => commands::autoencoder::train(args, cli.device),
         Command::Reconstruct(args) => commands::autoencoder::reconstruct(args, cli.device),
+        Command::TrainDiffusion(args) => commands::diffusion::train(args, cli.device),
+        Command::Generate(args) => commands::diffusion::generate(args, cli.device),
+        Command::Edit(args) => commands::diffusion::edit(args, cli.device),
+        Command::Eval(args) => commands::diffusion::eval(args),
         Command::Interpolate(args) => commands::autoencoder::interpolate(args, cli.device),
         Command::Info => commands::info::run(cli.device),
     };

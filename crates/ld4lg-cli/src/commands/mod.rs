@@ -1,3 +1,4 @@
 pub mod autoencoder;
+pub mod diffusion;
 pub mod info;
 pub mod tokenizer;

@@ -1,8 +1,10 @@
 //! Evaluation metrics on token sequences: corpus BLEU-4 and exact match.
 
 mod bleu;
+mod generation;
 
 pub use bleu::{corpus_bleu, ngram_counts};
+pub use generation::{GenerationMetrics, diversity, generation_metrics, human_metrics, text_set};
 
 /// Share of hypotheses identical to their reference.
 pub fn exact_match<T: PartialEq>(hypotheses: &[Vec<T>], references: &[Vec<T>]) -> f64 {

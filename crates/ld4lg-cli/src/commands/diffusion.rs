@@ -1,0 +1,236 @@
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use ld4lg::backend::DeviceChoice;
+use ld4lg::data::{CorpusSpec, OnError};
+use ld4lg::metrics::{generation_metrics, human_metrics, text_set};
+use ld4lg::pipeline::LatentDiffusionPipeline;
+use ld4lg::sampler::{DdpmVariance, SamplerConfig, SamplerKind, Spacing};
+use ld4lg::train::{DiffusionRunConfig, RunOptions, train_diffusion};
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SamplerName {
+    /// DPM-Solver++ 2M.
+    #[value(name = "dpm++")]
+    DpmPlusPlus,
+    /// DPM-Solver++ 3M.
+    #[value(name = "dpm++3m")]
+    DpmPlusPlus3,
+    /// DDIM (deterministic).
+    Ddim,
+    /// Ancestral DDPM.
+    Ddpm,
+}
+
+/// Sampler options shared by the generating commands.
+#[derive(Debug, Clone, Args)]
+pub struct SamplerArgs {
+    /// Sampler.
+    #[arg(long, value_enum, default_value = "dpm++")]
+    sampler: SamplerName,
+    /// Denoiser evaluations.
+    #[arg(long, default_value_t = 50)]
+    steps: usize,
+    /// Seed of the first sample (sample i uses seed + i).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+}
+
+impl SamplerArgs {
+    pub fn config(&self) -> SamplerConfig {
+        let kind = match self.sampler {
+            SamplerName::DpmPlusPlus => SamplerKind::DpmSolverPlusPlus { order: 2 },
+            SamplerName::DpmPlusPlus3 => SamplerKind::DpmSolverPlusPlus { order: 3 },
+            SamplerName::Ddim => SamplerKind::Ddim { eta: 0.0 },
+            SamplerName::Ddpm => SamplerKind::Ddpm {
+                variance: DdpmVariance::Large,
+            },
+        };
+        SamplerConfig {
+            kind,
+            steps: self.steps,
+            spacing: match self.sampler {
+                SamplerName::Ddpm => Spacing::UniformTime,
+                _ => Spacing::UniformLogSnr,
+            },
+            ..SamplerConfig::default()
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Diffusion configuration (JSON).
+    #[arg(long)]
+    config: PathBuf,
+    /// Run directory holding a trained autoencoder; the denoiser is added to it.
+    #[arg(long)]
+    run_dir: PathBuf,
+    /// Override the number of optimiser steps.
+    #[arg(long)]
+    steps: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Run directory of a trained model.
+    #[arg(long)]
+    checkpoint: PathBuf,
+    /// Number of texts.
+    #[arg(short, long, default_value_t = 10)]
+    n: usize,
+    #[command(flatten)]
+    sampler: SamplerArgs,
+    /// Batch size.
+    #[arg(long, default_value_t = 100)]
+    batch_size: usize,
+    /// Write the texts here, one per line, instead of stdout.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// Run directory of a trained model.
+    #[arg(long)]
+    checkpoint: PathBuf,
+    /// Noise level to edit at, in (0, 1]: small keeps the text, 1 replaces it.
+    #[arg(long, default_value_t = 0.5)]
+    strength: f64,
+    #[command(flatten)]
+    sampler: SamplerArgs,
+    /// Texts to edit.
+    #[arg(required = true)]
+    texts: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Generated texts, one per line.
+    #[arg(long)]
+    samples: PathBuf,
+    /// Reference pool (E2E CSV; its `ref` column).
+    #[arg(long, default_value = "data/e2e/devset.csv")]
+    references: PathBuf,
+    /// Training set, for the copy rate (E2E CSV).
+    #[arg(long, default_value = "data/e2e/trainset.csv")]
+    train: PathBuf,
+    /// Also score this many human references against the rest of the pool.
+    #[arg(long, default_value_t = 1000)]
+    human: usize,
+}
+
+pub fn train(args: TrainArgs, device: DeviceChoice) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(&args.config)
+        .with_context(|| format!("reading {}", args.config.display()))?;
+    let mut config: DiffusionRunConfig = serde_json::from_str(&text)
+        .with_context(|| format!("parsing {}", args.config.display()))?;
+    if let Some(steps) = args.steps {
+        config.training.steps = steps;
+    }
+    let start = Instant::now();
+    let options = RunOptions {
+        show_progress: true,
+        stop_after: None,
+    };
+    let loss = train_diffusion(&config, &args.run_dir, &device.device()?, &options)?;
+    println!(
+        "denoiser trained in {:.1} min, final diffusion loss {loss:.4}",
+        start.elapsed().as_secs_f64() / 60.0
+    );
+    Ok(())
+}
+
+pub fn generate(args: GenerateArgs, device: DeviceChoice) -> anyhow::Result<()> {
+    anyhow::ensure!(args.batch_size > 0, "--batch-size must be positive");
+    let pipeline = LatentDiffusionPipeline::load(&args.checkpoint, &device.device()?)?;
+    let config = args.sampler.config();
+    let start = Instant::now();
+    let mut texts = Vec::with_capacity(args.n);
+    let mut done = 0;
+    while done < args.n {
+        let batch = args.batch_size.min(args.n - done);
+        texts.extend(pipeline.generate(batch, &config, args.sampler.seed + done as u64)?);
+        done += batch;
+    }
+    eprintln!(
+        "{} texts in {:.1}s ({} steps, batch {})",
+        texts.len(),
+        start.elapsed().as_secs_f64(),
+        config.steps,
+        args.batch_size
+    );
+    match &args.out {
+        Some(path) => std::fs::write(path, texts.join("\n") + "\n")
+            .with_context(|| format!("writing {}", path.display()))?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            for text in texts {
+                writeln!(out, "{text}")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn edit(args: EditArgs, device: DeviceChoice) -> anyhow::Result<()> {
+    let pipeline = LatentDiffusionPipeline::load(&args.checkpoint, &device.device()?)?;
+    let config = args.sampler.config();
+    for (i, text) in args.texts.iter().enumerate() {
+        let edited = pipeline.edit(text, args.strength, &config, args.sampler.seed + i as u64)?;
+        println!("{text}\n  -> {edited}");
+    }
+    Ok(())
+}
+
+fn e2e_refs(path: &PathBuf) -> anyhow::Result<Vec<String>> {
+    let texts: Result<Vec<String>, _> = CorpusSpec::E2e { path: path.clone() }
+        .open(OnError::Fail)?
+        .texts()
+        .collect();
+    Ok(texts?)
+}
+
+pub fn eval(args: EvalArgs) -> anyhow::Result<()> {
+    let samples: Vec<String> = std::fs::read_to_string(&args.samples)
+        .with_context(|| format!("reading {}", args.samples.display()))?
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    anyhow::ensure!(
+        !samples.is_empty(),
+        "{} holds no samples",
+        args.samples.display()
+    );
+    let references = e2e_refs(&args.references)?;
+    let training = text_set(&e2e_refs(&args.train)?);
+    let generated = generation_metrics(&samples, &references, &training);
+    let human = human_metrics(&references, args.human, &training);
+    println!("metric            generated     human     ratio");
+    let row = |name: &str, g: f64, h: f64| {
+        println!(
+            "{name:<16} {g:>10.4} {h:>9.4} {:>9.3}",
+            if h != 0.0 { g / h } else { f64::NAN }
+        )
+    };
+    row("pool BLEU-4", generated.pool_bleu, human.pool_bleu);
+    row("diversity", generated.diversity, human.diversity);
+    row(
+        "duplicate rate",
+        generated.duplicate_rate,
+        human.duplicate_rate,
+    );
+    row("copy rate", generated.copy_rate, human.copy_rate);
+    row("mean length", generated.mean_length, human.mean_length);
+    println!(
+        "empty outputs    {:>10} {:>9}",
+        generated.empty, human.empty
+    );
+    println!(
+        "texts            {:>10} {:>9}",
+        generated.count, human.count
+    );
+    Ok(())
+}
