@@ -185,11 +185,13 @@ pub fn edit(args: EditArgs, device: DeviceChoice) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn e2e_refs(path: &PathBuf) -> anyhow::Result<Vec<String>> {
-    let texts: Result<Vec<String>, _> = CorpusSpec::E2e { path: path.clone() }
-        .open(OnError::Fail)?
-        .texts()
-        .collect();
+fn e2e_refs(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
+    let texts: Result<Vec<String>, _> = CorpusSpec::E2e {
+        path: path.to_path_buf(),
+    }
+    .open(OnError::Fail)?
+    .texts()
+    .collect();
     Ok(texts?)
 }
 
