@@ -28,6 +28,8 @@ enum Command {
     TrainAutoencoder(commands::autoencoder::TrainArgs),
     /// Reconstruct texts through a trained autoencoder, or score it on an E2E file.
     Reconstruct(commands::autoencoder::ReconstructArgs),
+    /// Train a whole run: tokenizer, autoencoder, denoiser (each resumable, skipped when done).
+    Train(commands::diffusion::RunArgs),
     /// Train (or resume) the latent denoiser on a run directory's autoencoder.
     TrainDiffusion(commands::diffusion::TrainArgs),
     /// Generate texts with a trained run.
@@ -55,6 +57,7 @@ fn main() -> ExitCode {
         Command::Tokenizer(command) => commands::tokenizer::run(command),
         Command::TrainAutoencoder(args) => commands::autoencoder::train(args, cli.device),
         Command::Reconstruct(args) => commands::autoencoder::reconstruct(args, cli.device),
+        Command::Train(args) => commands::diffusion::train_all(args, cli.device),
         Command::TrainDiffusion(args) => commands::diffusion::train(args, cli.device),
         Command::Generate(args) => commands::diffusion::generate(args, cli.device),
         Command::Edit(args) => commands::diffusion::edit(args, cli.device),

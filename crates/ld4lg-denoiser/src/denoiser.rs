@@ -116,6 +116,11 @@ impl LatentDenoiserConfig {
 }
 
 impl LatentDenoiser {
+    /// The latent shape `[l, d]` this denoiser models.
+    pub fn latent_shape(&self) -> [usize; 2] {
+        [self.positions.max_len(), self.output.weight.dims()[1]]
+    }
+
     /// The model output.
     ///
     /// # Shapes

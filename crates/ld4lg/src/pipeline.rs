@@ -38,11 +38,23 @@ impl LatentDiffusionPipeline {
     /// # Errors
     /// [`Error::Checkpoint`] when a file is missing or does not match the others.
     pub fn load(run_dir: &Path, device: &Device) -> Result<Self, Error> {
+        // A run trained stage by stage has no config.json; one written by `train_run` must
+        // have this release's format version.
+        if run_dir.join("config.json").exists() {
+            crate::train::read_run_config(run_dir)?;
+        }
         let (tokenizer, autoencoder) = AutoencoderRun {
             dir: run_dir.to_path_buf(),
         }
         .load(device)?;
         let (denoiser, schedule) = load_denoiser(run_dir, device)?;
+        let expected = autoencoder.latent_shape();
+        let found = denoiser.latent_shape();
+        if expected != found {
+            return Err(Error::Checkpoint(format!(
+                "the denoiser models latents of shape {found:?}, the autoencoder makes {expected:?}"
+            )));
+        }
         Ok(Self {
             tokenizer,
             autoencoder,

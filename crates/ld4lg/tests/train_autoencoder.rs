@@ -136,3 +136,52 @@ fn bad_configurations_and_missing_checkpoints_are_errors() {
     .unwrap_err();
     assert!(err.to_string().contains("tokenizer.json"), "{err}");
 }
+
+#[test]
+fn run_configs_with_another_format_version_are_refused() {
+    use ld4lg::denoiser::LatentDenoiserConfig;
+    use ld4lg::train::{DiffusionRunConfig, FORMAT_VERSION, RunConfig, read_run_config, train_run};
+    let dir = tempfile::tempdir().unwrap();
+    let autoencoder = config(dir.path(), 10);
+    let diffusion = DiffusionRunConfig {
+        train: autoencoder.train.clone(),
+        denoiser: LatentDenoiserConfig::new(),
+        schedule: Default::default(),
+        time_sampler: Default::default(),
+        loss: Default::default(),
+        loss_weighting: Default::default(),
+        self_conditioning_rate: 0.5,
+        ema: Default::default(),
+        training: Default::default(),
+    };
+    let mut run = RunConfig {
+        format_version: FORMAT_VERSION + 1,
+        autoencoder,
+        diffusion,
+    };
+    let err = train_run(
+        &run,
+        &dir.path().join("run"),
+        &Device::flex(),
+        &RunOptions::default(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("format_version"), "{err}");
+    std::fs::write(
+        dir.path().join("config.json"),
+        serde_json::to_string(&run).unwrap(),
+    )
+    .unwrap();
+    let err = read_run_config(dir.path()).unwrap_err();
+    assert!(err.to_string().contains("format version"), "{err}");
+    run.format_version = FORMAT_VERSION;
+    std::fs::write(
+        dir.path().join("config.json"),
+        serde_json::to_string(&run).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        read_run_config(dir.path()).unwrap().format_version,
+        FORMAT_VERSION
+    );
+}

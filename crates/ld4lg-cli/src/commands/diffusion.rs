@@ -5,7 +5,7 @@ use ld4lg::data::{CorpusSpec, OnError};
 use ld4lg::metrics::{generation_metrics, human_metrics, text_set};
 use ld4lg::pipeline::LatentDiffusionPipeline;
 use ld4lg::sampler::{DdpmVariance, SamplerConfig, SamplerKind, Spacing};
-use ld4lg::train::{DiffusionRunConfig, RunOptions, train_diffusion};
+use ld4lg::train::{DiffusionRunConfig, RunConfig, RunOptions, train_diffusion, train_run};
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -74,6 +74,16 @@ pub struct TrainArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Run configuration (JSON): format_version, autoencoder and diffusion sections.
+    #[arg(long)]
+    config: PathBuf,
+    /// Run directory; every stage resumes where it stopped and is skipped when done.
+    #[arg(long)]
+    run_dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
 pub struct GenerateArgs {
     /// Run directory of a trained model.
     #[arg(long)]
@@ -139,6 +149,27 @@ pub fn train(args: TrainArgs, device: DeviceChoice) -> anyhow::Result<()> {
     println!(
         "denoiser trained in {:.1} min, final diffusion loss {loss:.4}",
         start.elapsed().as_secs_f64() / 60.0
+    );
+    Ok(())
+}
+
+pub fn train_all(args: RunArgs, device: DeviceChoice) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(&args.config)
+        .with_context(|| format!("reading {}", args.config.display()))?;
+    let config: RunConfig = serde_json::from_str(&text)
+        .with_context(|| format!("parsing {}", args.config.display()))?;
+    let start = Instant::now();
+    let options = RunOptions {
+        show_progress: true,
+        stop_after: None,
+    };
+    let report = train_run(&config, &args.run_dir, &device.device()?, &options)?;
+    println!(
+        "run trained in {:.1} min: reconstruction token accuracy {:.4}, BLEU {:.2}; diffusion loss {:.4}",
+        start.elapsed().as_secs_f64() / 60.0,
+        report.reconstruction.token_accuracy,
+        report.reconstruction.bleu,
+        report.diffusion_loss
     );
     Ok(())
 }

@@ -5,6 +5,7 @@ mod checkpoint;
 mod diffusion;
 mod ema;
 mod lr;
+mod run;
 
 pub use autoencoder::{
     AutoencoderRun, AutoencoderRunConfig, ReconstructionMetrics, RunOptions, TrainingConfig,
@@ -16,3 +17,4 @@ pub use diffusion::{
 };
 pub use ema::{EmaConfig, update_ema};
 pub use lr::{Decay, LrSchedule};
+pub use run::{FORMAT_VERSION, RunConfig, RunReport, read_run_config, train_run};
