@@ -123,6 +123,13 @@ pub fn reconstruct(args: ReconstructArgs, device: DeviceChoice) -> anyhow::Resul
         &device,
     )?;
     if args.e2e.is_some() {
+        use ld4lg::burn::module::Module;
+        let [l, d] = model.latent_shape();
+        println!(
+            "model: {} parameters, latents {l}×{d}, {:?} decoder",
+            model.num_params(),
+            model.decoder_kind()
+        );
         println!(
             "{} texts in {:.1}s: token accuracy {:.4}, exact match {:.4}, BLEU {:.2}",
             texts.len(),

@@ -358,7 +358,15 @@ pub fn train_autoencoder(
             .map_err(|e| Error::Checkpoint(format!("{}: {e}", run.optimizer().display())))?;
     }
     let params = model.num_params();
-    tracing::info!(params, step = state.step, "training the autoencoder");
+    let [l, d] = model.latent_shape();
+    let intro = format!(
+        "autoencoder: {params} parameters, latents {l}×{d}, from step {}",
+        state.step
+    );
+    if options.show_progress {
+        eprintln!("{intro}");
+    }
+    tracing::info!("{intro}");
 
     let progress = if show_progress {
         ProgressBar::new(t.steps)

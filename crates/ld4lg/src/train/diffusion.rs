@@ -220,6 +220,14 @@ pub fn train_diffusion(
         ema = model.valid();
     }
 
+    let intro = format!(
+        "denoiser: {} parameters over {n} cached latents of {l}×{d}, from step {}",
+        model.num_params(),
+        state.step
+    );
+    if options.show_progress {
+        eprintln!("{intro}");
+    }
     let progress = if options.show_progress {
         ProgressBar::new(t.steps)
     } else {
