@@ -184,3 +184,46 @@ fn wgpu_and_flex_agree_on_the_denoiser_output() {
         assert!((x - y).abs() < 1e-4 * scale, "{x} vs {y}");
     }
 }
+
+#[test]
+fn half_precision_export_loads_and_stays_close() {
+    use burn::tensor::{Distribution, Tensor};
+    use ld4lg::sampler::Conditioning;
+    let device = Device::flex();
+    let out = tempfile::tempdir().unwrap();
+    let bytes = ld4lg::train::export_run(trained_run(), out.path(), &device).unwrap();
+    let full = std::fs::metadata(trained_run().join("diffusion/ema.bpk"))
+        .unwrap()
+        .len()
+        + std::fs::metadata(trained_run().join("autoencoder/model.bpk"))
+            .unwrap()
+            .len();
+    assert!(
+        bytes < full * 6 / 10,
+        "export {bytes} bytes vs {full} in f32"
+    );
+    assert!(!out.path().join("diffusion/optimizer.bpk").exists());
+
+    let (original, _) = ld4lg::train::load_denoiser(trained_run(), &device).unwrap();
+    let (exported, _) = ld4lg::train::load_denoiser(out.path(), &device).unwrap();
+    device.seed(5);
+    let z = Tensor::<3>::random([2, 8, 16], Distribution::Normal(0.0, 1.0), &device);
+    let alpha_bar = Tensor::<1>::from_floats([0.2, 0.7], &device);
+    let a = original.forward(z.clone(), alpha_bar.clone(), None, &Conditioning::none());
+    let b = exported.forward(z, alpha_bar, None, &Conditioning::none());
+    let scale = a.clone().abs().max().into_scalar::<f32>().max(1e-3);
+    let diff = (a - b).abs().max().into_scalar::<f32>();
+    assert!(
+        diff < 0.01 * scale,
+        "f16 weights moved the output by {diff} (scale {scale})"
+    );
+
+    let pipeline = LatentDiffusionPipeline::load(out.path(), &device).unwrap();
+    assert!(
+        pipeline
+            .generate(2, &sampler(), 3)
+            .unwrap()
+            .iter()
+            .all(|t| !t.trim().is_empty())
+    );
+}

@@ -36,6 +36,8 @@ enum Command {
     Generate(commands::diffusion::GenerateArgs),
     /// Edit texts: noise their latents part-way and denoise them back.
     Edit(commands::diffusion::EditArgs),
+    /// Copy what generation needs from a run, with half-precision weights, for shipping.
+    Export(commands::diffusion::ExportArgs),
     /// Score generated texts: pool BLEU, diversity, duplicates, copies, length, beside humans.
     Eval(commands::diffusion::EvalArgs),
     /// Decode points on the path between the latents of two texts.
@@ -62,6 +64,7 @@ fn main() -> ExitCode {
         Command::Generate(args) => commands::diffusion::generate(args, cli.device),
         Command::Edit(args) => commands::diffusion::edit(args, cli.device),
         Command::Eval(args) => commands::diffusion::eval(args),
+        Command::Export(args) => commands::diffusion::export(args, cli.device),
         Command::Interpolate(args) => commands::autoencoder::interpolate(args, cli.device),
         Command::Info => commands::info::run(cli.device),
     };

@@ -117,6 +117,16 @@ pub struct EditArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Run directory of a trained model.
+    #[arg(long)]
+    checkpoint: PathBuf,
+    /// Where to write the shippable copy (half-precision weights, no optimiser state).
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Debug, Args)]
 pub struct EvalArgs {
     /// Generated texts, one per line.
     #[arg(long)]
@@ -224,6 +234,16 @@ fn e2e_refs(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
     .texts()
     .collect();
     Ok(texts?)
+}
+
+pub fn export(args: ExportArgs, device: DeviceChoice) -> anyhow::Result<()> {
+    let bytes = ld4lg::train::export_run(&args.checkpoint, &args.out, &device.device()?)?;
+    println!(
+        "exported {} ({:.1} MB)",
+        args.out.display(),
+        bytes as f64 / 1e6
+    );
+    Ok(())
 }
 
 pub fn eval(args: EvalArgs) -> anyhow::Result<()> {

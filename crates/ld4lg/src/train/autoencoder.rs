@@ -155,10 +155,7 @@ impl AutoencoderRun {
                 tokenizer.vocab_size()
             )));
         }
-        let model = config
-            .init(device)
-            .try_load_file(self.weights())
-            .map_err(|e| Error::Checkpoint(format!("{}: {e}", self.weights().display())))?;
+        let model = super::load_weights(config.init(device), &self.weights())?;
         Ok((tokenizer, model))
     }
 }

@@ -387,9 +387,6 @@ pub fn load_denoiser(
         .map_err(|e| Error::io(run.diffusion_config(), e))?;
     let schedule: NoiseSchedule = serde_json::from_str(&text)
         .map_err(|e| Error::Checkpoint(format!("{}: {e}", run.diffusion_config().display())))?;
-    let model = config
-        .init(device)
-        .try_load_file(run.ema_weights())
-        .map_err(|e| Error::Checkpoint(format!("{}: {e}", run.ema_weights().display())))?;
+    let model = super::load_weights(config.init(device), &run.ema_weights())?;
     Ok((model, schedule))
 }

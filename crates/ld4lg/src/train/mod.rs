@@ -4,6 +4,7 @@ mod autoencoder;
 mod checkpoint;
 mod diffusion;
 mod ema;
+mod export;
 mod lr;
 mod run;
 
@@ -16,5 +17,6 @@ pub use diffusion::{
     DiffusionLoss, DiffusionRun, DiffusionRunConfig, load_denoiser, train_diffusion,
 };
 pub use ema::{EmaConfig, update_ema};
+pub use export::{export_run, load_weights, save_half};
 pub use lr::{Decay, LrSchedule};
 pub use run::{FORMAT_VERSION, RunConfig, RunReport, read_run_config, train_run};

@@ -1,0 +1,102 @@
+//! Exporting a trained run for shipping: only what generation needs, weights in half precision.
+
+use super::{AutoencoderRun, DiffusionRun};
+use crate::Error;
+use burn::module::{Module, ModuleMapper, Param};
+use burn::store::ModuleRecord;
+use burn::tensor::{FloatDType, Tensor};
+use std::path::Path;
+
+/// Casts every float parameter to a dtype.
+struct CastTo(FloatDType);
+
+impl ModuleMapper for CastTo {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let dtype = self.0;
+        param.map(|t| t.cast(dtype))
+    }
+}
+
+/// Loads weights into `module`, casting them to the module's dtype (so half-precision files
+/// load into f32 modules).
+pub fn load_weights<M: Module>(module: M, path: &Path) -> Result<M, Error> {
+    let record = ModuleRecord::load(path)
+        .map_err(|e| Error::Checkpoint(format!("{}: {e}", path.display())))?
+        .cast_to_module_dtype();
+    module
+        .try_load_record(record)
+        .map_err(|e| Error::Checkpoint(format!("{}: {e}", path.display())))
+}
+
+/// Saves `module` with its float weights cast to f16.
+pub fn save_half<M: Module>(module: &M, path: &Path) -> Result<(), Error> {
+    let half = module.clone().map(&mut CastTo(FloatDType::F16));
+    super::diffusion::save_module(&half, path)
+}
+
+fn copy(from: &Path, to: &Path) -> Result<(), Error> {
+    if let Some(parent) = to.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    }
+    std::fs::copy(from, to).map_err(|e| Error::io(from, e))?;
+    Ok(())
+}
+
+/// Writes the files generation needs from `run_dir` into `out_dir`: tokenizer, configs,
+/// autoencoder weights and EMA denoiser weights in f16 (no optimiser state, raw weights or
+/// latent cache). Returns the total size in bytes.
+pub fn export_run(
+    run_dir: &Path,
+    out_dir: &Path,
+    device: &burn::tensor::Device,
+) -> Result<u64, Error> {
+    let source_ae = AutoencoderRun {
+        dir: run_dir.to_path_buf(),
+    };
+    let target_ae = AutoencoderRun {
+        dir: out_dir.to_path_buf(),
+    };
+    let source_diffusion = DiffusionRun {
+        dir: run_dir.to_path_buf(),
+    };
+    let target_diffusion = DiffusionRun {
+        dir: out_dir.to_path_buf(),
+    };
+    copy(&source_ae.tokenizer(), &target_ae.tokenizer())?;
+    copy(&source_ae.model_config(), &target_ae.model_config())?;
+    copy(
+        &source_diffusion.model_config(),
+        &target_diffusion.model_config(),
+    )?;
+    copy(
+        &source_diffusion.diffusion_config(),
+        &target_diffusion.diffusion_config(),
+    )?;
+    if run_dir.join("config.json").exists() {
+        copy(&run_dir.join("config.json"), &out_dir.join("config.json"))?;
+    }
+    let (_, autoencoder) = source_ae.load(device)?;
+    save_half(&autoencoder, &target_ae.weights())?;
+    let (denoiser, _) = super::load_denoiser(run_dir, device)?;
+    save_half(&denoiser, &target_diffusion.ema_weights())?;
+    let mut total = 0;
+    for entry in walk(out_dir)? {
+        total += std::fs::metadata(&entry)
+            .map_err(|e| Error::io(&entry, e))?
+            .len();
+    }
+    Ok(total)
+}
+
+fn walk(dir: &Path) -> Result<Vec<std::path::PathBuf>, Error> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let path = entry.map_err(|e| Error::io(dir, e))?.path();
+        if path.is_dir() {
+            files.extend(walk(&path)?);
+        } else {
+            files.push(path);
+        }
+    }
+    Ok(files)
+}
