@@ -1,0 +1,63 @@
+//! Load the shipped E2E model and, on the CPU, generate restaurant descriptions
+//! from noise, interpolate between two sentences, and edit one.
+//!
+//! ```text
+//! cargo run --release --example generate
+//! cargo run --release --example generate --features wgpu -- --device wgpu
+//! ```
+
+use anyhow::Context;
+use ld4lg::backend::DeviceChoice;
+use ld4lg::pipeline::LatentDiffusionPipeline;
+use ld4lg::sampler::SamplerConfig;
+use std::time::Instant;
+
+fn main() -> anyhow::Result<()> {
+    let device_choice = parse_device()?;
+    let device = device_choice.device()?;
+    let model = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/e2e");
+    let start = Instant::now();
+    let pipeline = LatentDiffusionPipeline::load(&model, &device).with_context(|| {
+        format!(
+            "loading the shipped model from {} (train one with `ld4lg train --config configs/e2e-run.json --run-dir runs/e2e`)",
+            model.display()
+        )
+    })?;
+    println!("loaded {} on {device_choice} in {:.2?}", model.display(), start.elapsed());
+
+    let sampler = SamplerConfig {
+        steps: 50,
+        ..SamplerConfig::default()
+    };
+    let start = Instant::now();
+    let samples = pipeline.generate(8, &sampler, 1)?;
+    println!("\n8 samples (DPM-Solver++ 2M, 50 steps, seed 1) in {:.2?}:", start.elapsed());
+    for text in &samples {
+        println!("  - {text}");
+    }
+
+    let (a, b) = (
+        "The Eagle is a cheap coffee shop near Burger King in the riverside area.",
+        "Fitzbillies is a highly rated Italian restaurant in the city centre. It is not family-friendly.",
+    );
+    println!("\nInterpolation (slerp between the two latents):");
+    for (i, text) in pipeline.interpolate(a, b, 5)?.iter().enumerate() {
+        println!("  {:.2}  {text}", i as f64 / 4.0);
+    }
+
+    println!("\nEdits of \"{a}\" (noise to strength s, denoise back, seed 3):");
+    for strength in [0.3, 0.5, 0.7] {
+        println!("  s = {strength}: {}", pipeline.edit(a, strength, &sampler, 3)?);
+    }
+    Ok(())
+}
+
+/// `--device NAME` (default: the first compiled backend).
+fn parse_device() -> anyhow::Result<DeviceChoice> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.as_slice() {
+        [] => DeviceChoice::default_compiled().context("no backend compiled in"),
+        [flag, name] if flag == "--device" => Ok(name.parse()?),
+        _ => anyhow::bail!("usage: generate [--device flex|ndarray|wgpu|cuda]"),
+    }
+}
