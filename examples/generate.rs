@@ -23,7 +23,11 @@ fn main() -> anyhow::Result<()> {
             model.display()
         )
     })?;
-    println!("loaded {} on {device_choice} in {:.2?}", model.display(), start.elapsed());
+    println!(
+        "loaded {} on {device_choice} in {:.2?}",
+        model.display(),
+        start.elapsed()
+    );
 
     let sampler = SamplerConfig {
         steps: 50,
@@ -31,7 +35,10 @@ fn main() -> anyhow::Result<()> {
     };
     let start = Instant::now();
     let samples = pipeline.generate(8, &sampler, 1)?;
-    println!("\n8 samples (DPM-Solver++ 2M, 50 steps, seed 1) in {:.2?}:", start.elapsed());
+    println!(
+        "\n8 samples (DPM-Solver++ 2M, 50 steps, seed 1) in {:.2?}:",
+        start.elapsed()
+    );
     for text in &samples {
         println!("  - {text}");
     }
@@ -47,7 +54,10 @@ fn main() -> anyhow::Result<()> {
 
     println!("\nEdits of \"{a}\" (noise to strength s, denoise back, seed 3):");
     for strength in [0.3, 0.5, 0.7] {
-        println!("  s = {strength}: {}", pipeline.edit(a, strength, &sampler, 3)?);
+        println!(
+            "  s = {strength}: {}",
+            pipeline.edit(a, strength, &sampler, 3)?
+        );
     }
     Ok(())
 }
