@@ -1,5 +1,5 @@
-//! Quickstart: train a byte-level BPE tokenizer on the bundled E2E corpus and turn a batch of
-//! restaurant descriptions into the id and padding-mask tensors that the autoencoder eats.
+//! Quickstart: load the shipped E2E model and, on the CPU, generate restaurant descriptions
+//! from noise, interpolate between two sentences, and edit one.
 //!
 //! ```text
 //! cargo run --release --example quickstart
@@ -8,48 +8,56 @@
 
 use anyhow::Context;
 use ld4lg::backend::DeviceChoice;
-use ld4lg::data::{CorpusSpec, OnError};
-use ld4lg::tokenizer::{EncodeOptions, Tokenizer, TokenizerConfig};
+use ld4lg::pipeline::LatentDiffusionPipeline;
+use ld4lg::sampler::SamplerConfig;
 use std::time::Instant;
 
 fn main() -> anyhow::Result<()> {
     let device_choice = parse_device()?;
     let device = device_choice.device()?;
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-
+    let model = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/e2e");
     let start = Instant::now();
-    let train = CorpusSpec::E2e {
-        path: root.join("data/e2e/trainset.csv"),
-    };
-    let texts = train
-        .open(OnError::Fail)?
-        .texts()
-        .map(|t| t.map_err(ld4lg::Error::from));
-    let tokenizer = Tokenizer::try_train(&TokenizerConfig::default(), texts)
-        .context("training the tokenizer on data/e2e/trainset.csv")?;
+    let pipeline = LatentDiffusionPipeline::load(&model, &device).with_context(|| {
+        format!(
+            "loading the shipped model from {} (train one with `ld4lg train --config configs/e2e-run.json --run-dir runs/e2e`)",
+            model.display()
+        )
+    })?;
     println!(
-        "trained a {}-token byte-level BPE on the E2E training split in {:.2?}",
-        tokenizer.vocab_size(),
+        "loaded {} on {device_choice} in {:.2?}",
+        model.display(),
         start.elapsed()
     );
 
-    let dev = CorpusSpec::E2e {
-        path: root.join("data/e2e/devset.csv"),
+    let sampler = SamplerConfig {
+        steps: 50,
+        ..SamplerConfig::default()
     };
-    let examples: Vec<_> = dev.open(OnError::Fail)?.take(4).collect::<Result<_, _>>()?;
-    let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
-    let batch = tokenizer.encode_batch(&texts, EncodeOptions::new(64))?;
-    let (ids, mask) = batch.to_tensors(&device);
+    let start = Instant::now();
+    let samples = pipeline.generate(8, &sampler, 1)?;
     println!(
-        "\nE2E dev batch on {device_choice}: ids {:?}, padding mask {:?}",
-        ids.dims(),
-        mask.dims()
+        "\n8 samples (DPM-Solver++ 2M, 50 steps, seed 1) in {:.2?}:",
+        start.elapsed()
     );
-    for ((example, row), &length) in examples.iter().zip(&batch.ids).zip(&batch.lengths) {
-        println!("\n  mr:   {}", example.source.as_deref().unwrap_or(""));
-        println!("  text: {}", example.text);
-        println!("  ids:  {:?} ({length} tokens)", &row[..length]);
-        println!("  back: {}", tokenizer.decode(row)?);
+    for text in &samples {
+        println!("  - {text}");
+    }
+
+    let (a, b) = (
+        "The Eagle is a cheap coffee shop near Burger King in the riverside area.",
+        "Fitzbillies is a highly rated Italian restaurant in the city centre. It is not family-friendly.",
+    );
+    println!("\nInterpolation (slerp between the two latents):");
+    for (i, text) in pipeline.interpolate(a, b, 5)?.iter().enumerate() {
+        println!("  {:.2}  {text}", i as f64 / 4.0);
+    }
+
+    println!("\nEdits of \"{a}\" (noise to strength s, denoise back, seed 3):");
+    for strength in [0.3, 0.5, 0.7] {
+        println!(
+            "  s = {strength}: {}",
+            pipeline.edit(a, strength, &sampler, 3)?
+        );
     }
     Ok(())
 }
