@@ -123,11 +123,13 @@ fn overfit(
 #[test]
 fn a_small_model_memorises_32_sentences_with_either_decoder() {
     let rows = sentences(32, 3);
+    // Tests share Flex's global random generator, so initialisations vary between runs: the
+    // budget is generous (memorisation usually takes a few hundred steps).
     for decoder in [DecoderKind::Parallel, DecoderKind::Autoregressive] {
-        let (_, steps) = overfit(&tiny(decoder, LatentRegularizer::L2Sphere), &rows, 600);
+        let (_, steps) = overfit(&tiny(decoder, LatentRegularizer::L2Sphere), &rows, 2000);
         assert!(
-            steps < 600,
-            "{decoder:?}: no exact reconstruction of all 32 after 600 steps"
+            steps < 2000,
+            "{decoder:?}: no exact reconstruction of all 32 after 2000 steps"
         );
     }
 }
