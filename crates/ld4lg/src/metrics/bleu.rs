@@ -43,12 +43,24 @@ pub fn corpus_bleu<T: Hash + Eq + Clone>(hypotheses: &[Vec<T>], references: &[Ve
             totals[n - 1] += hypothesis.len().saturating_sub(n - 1);
         }
     }
+    bleu_from_counts(&matches, &totals, hyp_len, ref_len)
+}
+
+/// BLEU-4 in percent from clipped n-gram matches and totals (n = 1..4) and the corpus
+/// hypothesis and reference lengths: geometric mean of precisions times the brevity penalty;
+/// 0 when some precision is 0.
+pub(crate) fn bleu_from_counts(
+    matches: &[usize; 4],
+    totals: &[usize; 4],
+    hyp_len: usize,
+    ref_len: usize,
+) -> f64 {
     if hyp_len == 0 || matches.contains(&0) {
         return 0.0;
     }
     let log_precision: f64 = matches
         .iter()
-        .zip(&totals)
+        .zip(totals)
         .map(|(&m, &t)| (m as f64 / t as f64).ln())
         .sum::<f64>()
         / 4.0;

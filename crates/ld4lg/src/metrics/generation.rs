@@ -85,21 +85,7 @@ impl Pool {
                 totals[n - 1] += hypothesis.len().saturating_sub(n - 1);
             }
         }
-        if hyp_len == 0 || matches.contains(&0) {
-            return 0.0;
-        }
-        let log_p: f64 = matches
-            .iter()
-            .zip(&totals)
-            .map(|(&m, &t)| (m as f64 / t as f64).ln())
-            .sum::<f64>()
-            / 4.0;
-        let brevity = if hyp_len >= ref_len {
-            0.0
-        } else {
-            1.0 - ref_len as f64 / hyp_len as f64
-        };
-        100.0 * (log_p + brevity).exp()
+        super::bleu::bleu_from_counts(&matches, &totals, hyp_len, ref_len)
     }
 }
 
