@@ -7,10 +7,8 @@ use crate::metrics::{corpus_bleu, exact_match};
 use crate::tokenizer::{EncodeOptions, Tokenizer, TokenizerConfig, special};
 use burn::config::Config;
 use burn::module::Module;
-use burn::optim::grad_clipping::GradientClippingConfig;
-use burn::optim::{AdamWConfig, GradientsAccumulator, GradientsParams};
+use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::tensor::{Device, Int, Tensor};
-use indicatif::{ProgressBar, ProgressStyle};
 use ld4lg_autoencoder::{Autoencoder, AutoencoderConfig, DecodeStrategy};
 use rand::SeedableRng;
 use rand::rngs::ChaCha8Rng;
@@ -340,12 +338,7 @@ pub fn train_autoencoder(
     });
     train_device.seed(t.seed);
     let mut model = model_config.init(&train_device);
-    let mut optimizer = AdamWConfig::new()
-        .with_epsilon(t.adam_eps)
-        .with_weight_decay(t.weight_decay)
-        .with_beta_2(t.adam_beta2)
-        .with_grad_clipping(Some(GradientClippingConfig::Norm(t.grad_clip)))
-        .init();
+    let mut optimizer = super::common::adamw(t);
     if state.step > 0 {
         model = model
             .try_load_file(run.weights())
@@ -365,28 +358,11 @@ pub fn train_autoencoder(
     }
     tracing::info!("{intro}");
 
-    let progress = if show_progress {
-        ProgressBar::new(t.steps)
-    } else {
-        ProgressBar::hidden()
-    };
-    progress.set_style(
-        ProgressStyle::with_template(
-            "{bar:30} {pos}/{len} steps {elapsed_precise} (eta {eta}) {msg}",
-        )
-        .expect("valid template"),
-    );
-    progress.set_position(state.step);
-    let new_csv = !run.metrics().exists();
-    let mut csv = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(run.metrics())
-        .map_err(|e| Error::io(run.metrics(), e))?;
-    if new_csv {
-        writeln!(csv, "step,seconds,lr,train_loss,train_token_accuracy,val_token_accuracy,val_exact_match,val_bleu")
-            .map_err(|e| Error::io(run.metrics(), e))?;
-    }
+    let progress = super::common::progress_bar(show_progress, t.steps, state.step);
+    let mut csv = super::common::open_metrics(
+        &run.metrics(),
+        "step,seconds,lr,train_loss,train_token_accuracy,val_token_accuracy,val_exact_match,val_bleu",
+    )?;
 
     let session_start = Instant::now();
     let base_elapsed = state.elapsed_seconds;
@@ -401,11 +377,7 @@ pub fn train_autoencoder(
             .save_file(&tmp)
             .map_err(|e| Error::Checkpoint(e.to_string()))?;
         std::fs::rename(&tmp, run.weights()).map_err(|e| Error::io(run.weights(), e))?;
-        let tmp = run.optimizer().with_extension("bpk.tmp");
-        optimizer
-            .save(&tmp)
-            .map_err(|e| Error::Checkpoint(e.to_string()))?;
-        std::fs::rename(&tmp, run.optimizer()).map_err(|e| Error::io(run.optimizer(), e))?;
+        super::common::save_optimizer(optimizer, &run.optimizer())?;
         state.save(&run.state())
     };
     let mut order = DataOrder::new(train_ids.len(), t.seed);
@@ -482,12 +454,7 @@ pub fn train_autoencoder(
                 validation[0],
                 samples[0]
             );
-            if progress.is_hidden() {
-                // Not a terminal (a log file): still report validations.
-                eprintln!("{line}");
-            } else {
-                progress.println(line);
-            }
+            super::common::report(&progress, line);
             (loss_sum, correct_sum, token_sum, window) = (0.0, 0, 0, 0);
             last = Some(metrics);
         }

@@ -9,10 +9,8 @@ use crate::data::{CorpusSpec, OnError};
 use crate::tokenizer::EncodeOptions;
 use burn::config::Config;
 use burn::module::Module;
-use burn::optim::grad_clipping::GradientClippingConfig;
-use burn::optim::{AdamWConfig, GradientsAccumulator, GradientsParams};
+use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
-use indicatif::{ProgressBar, ProgressStyle};
 use ld4lg_denoiser::{LatentDenoiser, LatentDenoiserConfig};
 use ld4lg_sampler::Conditioning;
 use ld4lg_schedule::{
@@ -195,12 +193,7 @@ pub fn train_diffusion(
     train_device.seed(t.seed);
     let mut model = model_config.init(&train_device);
     let mut ema = model_config.init(device);
-    let mut optimizer = AdamWConfig::new()
-        .with_epsilon(t.adam_eps)
-        .with_weight_decay(t.weight_decay)
-        .with_beta_2(t.adam_beta2)
-        .with_grad_clipping(Some(GradientClippingConfig::Norm(t.grad_clip)))
-        .init();
+    let mut optimizer = super::common::adamw(t);
     let mut state = TrainingState::load(&run.state())?.unwrap_or(TrainingState {
         step: 0,
         elapsed_seconds: 0.0,
@@ -228,27 +221,8 @@ pub fn train_diffusion(
     if options.show_progress {
         eprintln!("{intro}");
     }
-    let progress = if options.show_progress {
-        ProgressBar::new(t.steps)
-    } else {
-        ProgressBar::hidden()
-    };
-    progress.set_style(
-        ProgressStyle::with_template(
-            "{bar:30} {pos}/{len} steps {elapsed_precise} (eta {eta}) {msg}",
-        )
-        .expect("valid template"),
-    );
-    progress.set_position(state.step);
-    let new_csv = !run.metrics().exists();
-    let mut csv = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(run.metrics())
-        .map_err(|e| Error::io(run.metrics(), e))?;
-    if new_csv {
-        writeln!(csv, "step,seconds,lr,train_loss").map_err(|e| Error::io(run.metrics(), e))?;
-    }
+    let progress = super::common::progress_bar(options.show_progress, t.steps, state.step);
+    let mut csv = super::common::open_metrics(&run.metrics(), "step,seconds,lr,train_loss")?;
     let prediction = model_config.prediction_type;
     let mut order = DataOrder::new(n, t.seed);
     let session_start = Instant::now();
@@ -340,22 +314,14 @@ pub fn train_diffusion(
             )
             .map_err(|e| Error::io(run.metrics(), e))?;
             let line = format!("step {}: diffusion loss {mean_loss:.4}", state.step);
-            if progress.is_hidden() {
-                eprintln!("{line}");
-            } else {
-                progress.println(line);
-            }
+            super::common::report(&progress, line);
             last_loss = mean_loss;
             (loss_sum, window) = (0.0, 0);
         }
         if state.step % t.checkpoint_every == 0 || finished {
             save_module(&model, &run.weights())?;
             save_module(&ema, &run.ema_weights())?;
-            let tmp = run.optimizer().with_extension("bpk.tmp");
-            optimizer
-                .save(&tmp)
-                .map_err(|e| Error::Checkpoint(e.to_string()))?;
-            std::fs::rename(&tmp, run.optimizer()).map_err(|e| Error::io(run.optimizer(), e))?;
+            super::common::save_optimizer(&optimizer, &run.optimizer())?;
             state.save(&run.state())?;
         }
     }

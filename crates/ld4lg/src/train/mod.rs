@@ -2,6 +2,7 @@
 
 mod autoencoder;
 mod checkpoint;
+mod common;
 mod diffusion;
 mod ema;
 mod export;

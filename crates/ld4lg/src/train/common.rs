@@ -1,0 +1,69 @@
+//! Pieces shared by the training loops: optimiser, progress bar, metrics file, checkpoints.
+
+use super::TrainingConfig;
+use crate::Error;
+use burn::optim::grad_clipping::GradientClippingConfig;
+use burn::optim::{AdamWConfig, ModuleOptimizer};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::fs::File;
+use std::io::Write;
+use std::path::Path;
+
+/// AdamW with the run's ε, weight decay, β₂ and global-norm clipping (never Burn's defaults).
+pub(crate) fn adamw(t: &TrainingConfig) -> ModuleOptimizer {
+    AdamWConfig::new()
+        .with_epsilon(t.adam_eps)
+        .with_weight_decay(t.weight_decay)
+        .with_beta_2(t.adam_beta2)
+        .with_grad_clipping(Some(GradientClippingConfig::Norm(t.grad_clip)))
+        .init()
+}
+
+/// A step progress bar (hidden when not asked for).
+pub(crate) fn progress_bar(show: bool, total: u64, position: u64) -> ProgressBar {
+    let progress = if show {
+        ProgressBar::new(total)
+    } else {
+        ProgressBar::hidden()
+    };
+    progress.set_style(
+        ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} steps {elapsed_precise} (eta {eta}) {msg}",
+        )
+        .expect("valid template"),
+    );
+    progress.set_position(position);
+    progress
+}
+
+/// Prints a line above the bar, or on stderr when the bar is hidden (a log file).
+pub(crate) fn report(progress: &ProgressBar, line: String) {
+    if progress.is_hidden() {
+        eprintln!("{line}");
+    } else {
+        progress.println(line);
+    }
+}
+
+/// Opens the metrics CSV for appending, writing `header` when the file is new.
+pub(crate) fn open_metrics(path: &Path, header: &str) -> Result<File, Error> {
+    let new = !path.exists();
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| Error::io(path, e))?;
+    if new {
+        writeln!(file, "{header}").map_err(|e| Error::io(path, e))?;
+    }
+    Ok(file)
+}
+
+/// Saves the optimiser state through a temporary file and a rename.
+pub(crate) fn save_optimizer(optimizer: &ModuleOptimizer, path: &Path) -> Result<(), Error> {
+    let tmp = path.with_extension("bpk.tmp");
+    optimizer
+        .save(&tmp)
+        .map_err(|e| Error::Checkpoint(format!("{}: {e}", path.display())))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}
