@@ -1,10 +1,9 @@
-use anyhow::Context;
 use clap::Args;
 use ld4lg::autoencoder::{BeamSearchConfig, DecodeStrategy};
 use ld4lg::backend::DeviceChoice;
 use ld4lg::data::{CorpusSpec, OnError};
 use ld4lg::train::{
-    AutoencoderRun, AutoencoderRunConfig, RunOptions, evaluate_reconstruction, train_autoencoder,
+    AutoencoderRun, AutoencoderRunConfig, evaluate_reconstruction, train_autoencoder,
 };
 use std::path::PathBuf;
 use std::time::Instant;
@@ -61,18 +60,12 @@ pub struct InterpolateArgs {
 }
 
 pub fn train(args: TrainArgs, device: DeviceChoice) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(&args.config)
-        .with_context(|| format!("reading {}", args.config.display()))?;
-    let mut config: AutoencoderRunConfig = serde_json::from_str(&text)
-        .with_context(|| format!("parsing {}", args.config.display()))?;
+    let mut config: AutoencoderRunConfig = super::read_config(&args.config)?;
     if let Some(steps) = args.steps {
         config.training.steps = steps;
     }
     let start = Instant::now();
-    let options = RunOptions {
-        show_progress: true,
-        stop_after: None,
-    };
+    let options = super::interactive();
     let metrics = train_autoencoder(&config, &args.run_dir, &device.device()?, &options)?;
     println!(
         "autoencoder trained in {:.1} min: validation token accuracy {:.4}, exact match {:.4}, BLEU {:.2}",

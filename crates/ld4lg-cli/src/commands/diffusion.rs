@@ -5,7 +5,7 @@ use ld4lg::data::{CorpusSpec, OnError};
 use ld4lg::metrics::{generation_metrics, human_metrics, text_set};
 use ld4lg::pipeline::LatentDiffusionPipeline;
 use ld4lg::sampler::{DdpmVariance, SamplerConfig, SamplerKind, Spacing};
-use ld4lg::train::{DiffusionRunConfig, RunConfig, RunOptions, train_diffusion, train_run};
+use ld4lg::train::{DiffusionRunConfig, RunConfig, train_diffusion, train_run};
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -143,18 +143,12 @@ pub struct EvalArgs {
 }
 
 pub fn train(args: TrainArgs, device: DeviceChoice) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(&args.config)
-        .with_context(|| format!("reading {}", args.config.display()))?;
-    let mut config: DiffusionRunConfig = serde_json::from_str(&text)
-        .with_context(|| format!("parsing {}", args.config.display()))?;
+    let mut config: DiffusionRunConfig = super::read_config(&args.config)?;
     if let Some(steps) = args.steps {
         config.training.steps = steps;
     }
     let start = Instant::now();
-    let options = RunOptions {
-        show_progress: true,
-        stop_after: None,
-    };
+    let options = super::interactive();
     let loss = train_diffusion(&config, &args.run_dir, &device.device()?, &options)?;
     println!(
         "denoiser trained in {:.1} min, final diffusion loss {loss:.4}",
@@ -164,15 +158,9 @@ pub fn train(args: TrainArgs, device: DeviceChoice) -> anyhow::Result<()> {
 }
 
 pub fn train_all(args: RunArgs, device: DeviceChoice) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(&args.config)
-        .with_context(|| format!("reading {}", args.config.display()))?;
-    let config: RunConfig = serde_json::from_str(&text)
-        .with_context(|| format!("parsing {}", args.config.display()))?;
+    let config: RunConfig = super::read_config(&args.config)?;
     let start = Instant::now();
-    let options = RunOptions {
-        show_progress: true,
-        stop_after: None,
-    };
+    let options = super::interactive();
     let report = train_run(&config, &args.run_dir, &device.device()?, &options)?;
     println!(
         "run trained in {:.1} min: reconstruction token accuracy {:.4}, BLEU {:.2}; diffusion loss {:.4}",

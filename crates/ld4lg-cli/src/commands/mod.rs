@@ -2,3 +2,22 @@ pub mod autoencoder;
 pub mod diffusion;
 pub mod info;
 pub mod tokenizer;
+
+use anyhow::Context;
+use ld4lg::train::RunOptions;
+use std::path::Path;
+
+/// Reads and parses a JSON configuration file.
+pub fn read_config<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+/// Training from the command line: a progress bar, run to the end.
+pub fn interactive() -> RunOptions {
+    RunOptions {
+        show_progress: true,
+        stop_after: None,
+    }
+}
