@@ -371,12 +371,7 @@ pub fn train_autoencoder(
                 optimizer: &burn::optim::ModuleOptimizer,
                 state: &TrainingState|
      -> Result<(), Error> {
-        let tmp = run.weights().with_extension("bpk.tmp");
-        model
-            .clone()
-            .save_file(&tmp)
-            .map_err(|e| Error::Checkpoint(e.to_string()))?;
-        std::fs::rename(&tmp, run.weights()).map_err(|e| Error::io(run.weights(), e))?;
+        super::diffusion::save_module(model, &run.weights())?;
         super::common::save_optimizer(optimizer, &run.optimizer())?;
         state.save(&run.state())
     };
