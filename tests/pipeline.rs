@@ -70,18 +70,14 @@ fn trained_run() -> &'static Path {
         };
         train_autoencoder(&autoencoder, dir.path(), &device, &RunOptions::default()).unwrap();
         let diffusion = DiffusionRunConfig {
-            train: spec,
-            denoiser: LatentDenoiserConfig::new()
-                .with_d_model(48)
-                .with_n_layers(2)
-                .with_n_heads(2),
-            schedule: Default::default(),
-            time_sampler: Default::default(),
-            loss: Default::default(),
-            loss_weighting: Default::default(),
-            self_conditioning_rate: 0.5,
-            ema: Default::default(),
             training: training(300),
+            ..DiffusionRunConfig::new(
+                spec,
+                LatentDenoiserConfig::new()
+                    .with_d_model(48)
+                    .with_n_layers(2)
+                    .with_n_heads(2),
+            )
         };
         train_diffusion(&diffusion, dir.path(), &device, &RunOptions::default()).unwrap();
         dir

@@ -40,6 +40,16 @@ enum Command {
     Export(commands::diffusion::ExportArgs),
     /// Score generated texts: pool BLEU, diversity, duplicates, copies, length, beside humans.
     Eval(commands::diffusion::EvalArgs),
+    /// Train or evaluate the independent n-gram classifier that judges attribute control.
+    #[command(subcommand)]
+    Classifier(commands::conditional::ClassifierCommand),
+    /// Score class-conditional samples: classifier accuracy, pool BLEU, diversity, copies.
+    EvalClass(commands::conditional::EvalClassArgs),
+    /// Score sequence-to-sequence outputs against E2E references grouped by meaning
+    /// representation: multi-reference BLEU-4 and ROUGE-L (random, MBR and oracle picks).
+    EvalSeq2seq(commands::conditional::EvalSeq2SeqArgs),
+    /// Print the distinct meaning representations of an E2E file (a --source-file).
+    E2eSources(commands::conditional::E2eSourcesArgs),
     /// Decode points on the path between the latents of two texts.
     Interpolate(commands::autoencoder::InterpolateArgs),
     /// Show the compiled backends and check that the chosen device computes.
@@ -66,6 +76,10 @@ fn main() -> ExitCode {
         Command::Eval(args) => commands::diffusion::eval(args),
         Command::Export(args) => commands::diffusion::export(args, cli.device),
         Command::Interpolate(args) => commands::autoencoder::interpolate(args, cli.device),
+        Command::Classifier(command) => commands::conditional::classifier(command),
+        Command::EvalClass(args) => commands::conditional::eval_class(args),
+        Command::EvalSeq2seq(args) => commands::conditional::eval_seq2seq(args),
+        Command::E2eSources(args) => commands::conditional::e2e_sources(args),
         Command::Info => commands::info::run(cli.device),
     };
     match result {

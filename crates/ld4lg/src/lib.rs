@@ -15,6 +15,7 @@
 #![warn(missing_docs)]
 
 pub mod backend;
+pub mod classifier;
 pub mod data;
 mod error;
 pub mod metrics;

@@ -6,8 +6,8 @@ use crate::denoiser::LatentDenoiser;
 use crate::sampler::{Conditioning, NoiseSource, Sampler, SamplerConfig};
 use crate::schedule::{Coefficients, NoiseSchedule, add_noise};
 use crate::tokenizer::{EncodeOptions, Tokenizer, special};
-use crate::train::{AutoencoderRun, load_denoiser};
-use burn::tensor::{Device, Tensor};
+use crate::train::{AutoencoderRun, TrainedCondition, encode_sources, load_diffusion_model};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 use std::path::Path;
 
 /// A trained latent diffusion model, ready to generate.
@@ -28,6 +28,8 @@ pub struct LatentDiffusionPipeline {
     tokenizer: Tokenizer,
     autoencoder: Autoencoder,
     denoiser: LatentDenoiser,
+    source_encoder: Option<crate::autoencoder::TextEncoder>,
+    condition: TrainedCondition,
     schedule: NoiseSchedule,
     device: Device,
 }
@@ -47,7 +49,8 @@ impl LatentDiffusionPipeline {
             dir: run_dir.to_path_buf(),
         }
         .load(device)?;
-        let (denoiser, schedule) = load_denoiser(run_dir, device)?;
+        let (model, schedule, condition) = load_diffusion_model(run_dir, device)?;
+        let denoiser = model.denoiser;
         let expected = autoencoder.latent_shape();
         let found = denoiser.latent_shape();
         if expected != found {
@@ -59,9 +62,111 @@ impl LatentDiffusionPipeline {
             tokenizer,
             autoencoder,
             denoiser,
+            source_encoder: model.source_encoder,
+            condition,
             schedule,
             device: device.clone(),
         })
+    }
+
+    /// What the model is conditioned on.
+    pub fn condition(&self) -> &TrainedCondition {
+        &self.condition
+    }
+
+    /// The class names of a class-conditional model (empty otherwise), in id order.
+    pub fn classes(&self) -> &[String] {
+        match &self.condition {
+            TrainedCondition::Class { classes } => classes,
+            _ => &[],
+        }
+    }
+
+    /// Conditioning on class `name` for a batch of `n`.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the model is not class-conditional or has no such class.
+    pub fn class_conditioning(&self, name: &str, n: usize) -> Result<Conditioning, Error> {
+        let id = self.condition.class_id(name)? as i64;
+        Ok(Conditioning::classes(Tensor::<1, Int>::from_data(
+            TensorData::new(vec![id; n], [n]),
+            &self.device,
+        )))
+    }
+
+    /// Cross-attention conditioning on source texts (one batch row per source).
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the model is not source-conditional.
+    pub fn source_conditioning<S: AsRef<str>>(&self, sources: &[S]) -> Result<Conditioning, Error> {
+        let encoder = self.source_encoder.as_ref().ok_or_else(|| {
+            Error::Config("this model is not conditioned on source texts".to_owned())
+        })?;
+        encode_sources(encoder, &self.tokenizer, sources, &self.device)
+    }
+
+    /// Generates `n` texts of class `name`; `config.guidance_scale` sets the guidance weight.
+    pub fn generate_class(
+        &self,
+        name: &str,
+        n: usize,
+        config: &SamplerConfig,
+        seed: u64,
+    ) -> Result<Vec<String>, Error> {
+        let conditioning = self.class_conditioning(name, n)?;
+        self.generate_conditioned(n, config, seed, &conditioning)
+    }
+
+    /// `candidates` texts for each source; candidate `j` of source `i` uses the noise stream
+    /// of `seed + i·candidates + j`. A source that is empty (or only whitespace) gets no
+    /// candidates: its entry is an empty list.
+    pub fn generate_from_sources<S: AsRef<str>>(
+        &self,
+        sources: &[S],
+        candidates: usize,
+        config: &SamplerConfig,
+        seed: u64,
+    ) -> Result<Vec<Vec<String>>, Error> {
+        if candidates == 0 {
+            return Err(Error::Config("candidates must be positive".to_owned()));
+        }
+        let kept: Vec<usize> = (0..sources.len())
+            .filter(|&i| !sources[i].as_ref().trim().is_empty())
+            .collect();
+        let mut out = vec![Vec::new(); sources.len()];
+        if kept.is_empty() {
+            return Ok(out);
+        }
+        let repeated: Vec<&str> = kept
+            .iter()
+            .flat_map(|&i| std::iter::repeat_n(sources[i].as_ref(), candidates))
+            .collect();
+        let conditioning = self.source_conditioning(&repeated)?;
+        let seeds: Vec<u64> = kept
+            .iter()
+            .flat_map(|&i| {
+                (0..candidates as u64).map(move |j| seed.wrapping_add(i as u64 * candidates as u64 + j))
+            })
+            .collect();
+        let texts = self.sample_with_seeds(&seeds, config, &conditioning)?;
+        for (k, chunk) in kept.iter().zip(texts.chunks(candidates)) {
+            out[*k] = chunk.to_vec();
+        }
+        Ok(out)
+    }
+
+    /// Edits texts towards class `name` (style transfer): noise to `strength`, denoise under
+    /// the class.
+    pub fn edit_to_class<S: AsRef<str>>(
+        &self,
+        texts: &[S],
+        name: &str,
+        strength: f64,
+        config: &SamplerConfig,
+        seed: u64,
+    ) -> Result<Vec<String>, Error> {
+        let conditioning = self.class_conditioning(name, texts.len())?;
+        self.edit_conditioned(texts, strength, config, seed, &conditioning)
     }
 
     /// The tokenizer.
@@ -124,11 +229,21 @@ impl LatentDiffusionPipeline {
         seed: u64,
         conditioning: &Conditioning,
     ) -> Result<Vec<String>, Error> {
-        if n == 0 {
+        let seeds: Vec<u64> = (0..n as u64).map(|i| seed.wrapping_add(i)).collect();
+        self.sample_with_seeds(&seeds, config, conditioning)
+    }
+
+    /// One text per noise seed.
+    fn sample_with_seeds(
+        &self,
+        seeds: &[u64],
+        config: &SamplerConfig,
+        conditioning: &Conditioning,
+    ) -> Result<Vec<String>, Error> {
+        if seeds.is_empty() {
             return Ok(Vec::new());
         }
-        let seeds: Vec<u64> = (0..n as u64).map(|i| seed.wrapping_add(i)).collect();
-        let mut noise = NoiseSource::from_seeds(&seeds);
+        let mut noise = NoiseSource::from_seeds(seeds);
         let latents = self
             .sampler(config)?
             .sample(

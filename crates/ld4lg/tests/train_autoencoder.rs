@@ -143,17 +143,7 @@ fn run_configs_with_another_format_version_are_refused() {
     use ld4lg::train::{DiffusionRunConfig, FORMAT_VERSION, RunConfig, read_run_config, train_run};
     let dir = tempfile::tempdir().unwrap();
     let autoencoder = config(dir.path(), 10);
-    let diffusion = DiffusionRunConfig {
-        train: autoencoder.train.clone(),
-        denoiser: LatentDenoiserConfig::new(),
-        schedule: Default::default(),
-        time_sampler: Default::default(),
-        loss: Default::default(),
-        loss_weighting: Default::default(),
-        self_conditioning_rate: 0.5,
-        ema: Default::default(),
-        training: Default::default(),
-    };
+    let diffusion = DiffusionRunConfig::new(autoencoder.train.clone(), LatentDenoiserConfig::new());
     let mut run = RunConfig {
         format_version: FORMAT_VERSION + 1,
         autoencoder,

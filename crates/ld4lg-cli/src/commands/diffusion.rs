@@ -2,7 +2,9 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use ld4lg::backend::DeviceChoice;
 use ld4lg::data::{CorpusSpec, OnError};
-use ld4lg::metrics::{generation_metrics, human_metrics, text_set};
+use ld4lg::metrics::{
+    MbrSimilarity, generation_metrics, human_metrics, mbr_select, metric_tokens, text_set,
+};
 use ld4lg::pipeline::LatentDiffusionPipeline;
 use ld4lg::sampler::{DdpmVariance, SamplerConfig, SamplerKind, Spacing};
 use ld4lg::train::{DiffusionRunConfig, RunConfig, train_diffusion, train_run};
@@ -35,7 +37,11 @@ pub struct SamplerArgs {
     steps: usize,
     /// Seed of the first sample (sample i uses seed + i).
     #[arg(long, default_value_t = 0)]
-    seed: u64,
+    pub seed: u64,
+    /// Classifier-free guidance weight w on the model output (1: plain conditional,
+    /// > 1: stronger control). Only for conditional models.
+    #[arg(long, default_value_t = 1.0)]
+    guidance: f64,
 }
 
 impl SamplerArgs {
@@ -51,6 +57,7 @@ impl SamplerArgs {
         SamplerConfig {
             kind,
             steps: self.steps,
+            guidance_scale: self.guidance,
             spacing: match self.sampler {
                 SamplerName::Ddpm => Spacing::UniformTime,
                 _ => Spacing::UniformLogSnr,
@@ -99,6 +106,43 @@ pub struct GenerateArgs {
     /// Write the texts here, one per line, instead of stdout.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Generate texts of this class (class-conditional models).
+    #[arg(long, conflicts_with = "source_file")]
+    class: Option<String>,
+    /// Generate one text per line of this file (source-conditioned models, e.g. E2E meaning
+    /// representations); `-n` is ignored. An empty source line gives an empty output line.
+    #[arg(long)]
+    source_file: Option<PathBuf>,
+    /// Candidates sampled per source.
+    #[arg(long, default_value_t = 1, requires = "source_file")]
+    candidates: usize,
+    /// Pick among the candidates by minimum Bayes risk (highest mean similarity to the
+    /// others) instead of taking the first.
+    #[arg(long, requires = "source_file")]
+    mbr: bool,
+    /// Similarity for --mbr.
+    #[arg(long, value_enum, default_value = "bleu")]
+    mbr_similarity: MbrChoice,
+    /// Also write every candidate, one JSON array per source line.
+    #[arg(long, requires = "source_file")]
+    candidates_out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum MbrChoice {
+    /// Smoothed sentence BLEU.
+    Bleu,
+    /// ROUGE-2 F1.
+    Rouge2,
+}
+
+impl From<MbrChoice> for MbrSimilarity {
+    fn from(choice: MbrChoice) -> Self {
+        match choice {
+            MbrChoice::Bleu => MbrSimilarity::Bleu,
+            MbrChoice::Rouge2 => MbrSimilarity::Rouge2,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -111,6 +155,9 @@ pub struct EditArgs {
     strength: f64,
     #[command(flatten)]
     sampler: SamplerArgs,
+    /// Edit towards this class (class-conditional models: style transfer).
+    #[arg(long)]
+    class: Option<String>,
     /// Texts to edit.
     #[arg(required = true)]
     texts: Vec<String>,
@@ -174,16 +221,31 @@ pub fn train_all(args: RunArgs, device: DeviceChoice) -> anyhow::Result<()> {
 
 pub fn generate(args: GenerateArgs, device: DeviceChoice) -> anyhow::Result<()> {
     anyhow::ensure!(args.batch_size > 0, "--batch-size must be positive");
+    anyhow::ensure!(args.candidates > 0, "--candidates must be positive");
     let pipeline = LatentDiffusionPipeline::load(&args.checkpoint, &device.device()?)?;
     let config = args.sampler.config();
     let start = Instant::now();
-    let mut texts = Vec::with_capacity(args.n);
-    let mut done = 0;
-    while done < args.n {
-        let batch = args.batch_size.min(args.n - done);
-        texts.extend(pipeline.generate(batch, &config, args.sampler.seed + done as u64)?);
-        done += batch;
-    }
+    let texts = match &args.source_file {
+        Some(path) => generate_from_sources(&pipeline, &args, &config, path)?,
+        None => {
+            if let Some(class) = &args.class {
+                // Fail before any work on an unknown class.
+                pipeline.class_conditioning(class, 1)?;
+            }
+            let mut texts = Vec::with_capacity(args.n);
+            let mut done = 0;
+            while done < args.n {
+                let batch = args.batch_size.min(args.n - done);
+                let seed = args.sampler.seed + done as u64;
+                texts.extend(match &args.class {
+                    Some(class) => pipeline.generate_class(class, batch, &config, seed)?,
+                    None => pipeline.generate(batch, &config, seed)?,
+                });
+                done += batch;
+            }
+            texts
+        }
+    };
     eprintln!(
         "{} texts in {:.1}s ({} steps, batch {})",
         texts.len(),
@@ -204,11 +266,80 @@ pub fn generate(args: GenerateArgs, device: DeviceChoice) -> anyhow::Result<()> 
     Ok(())
 }
 
+/// One output per source line (MBR-selected or the first candidate), in order.
+fn generate_from_sources(
+    pipeline: &LatentDiffusionPipeline,
+    args: &GenerateArgs,
+    config: &SamplerConfig,
+    path: &std::path::Path,
+) -> anyhow::Result<Vec<String>> {
+    let sources: Vec<String> = std::fs::read_to_string(path)
+        .with_context(|| format!("reading {}", path.display()))?
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let empty = sources.iter().filter(|s| s.trim().is_empty()).count();
+    if empty > 0 {
+        eprintln!("{empty} empty source line(s): their output lines are empty");
+    }
+    let per_batch = (args.batch_size / args.candidates).max(1);
+    let mut all = Vec::with_capacity(sources.len());
+    for (b, chunk) in sources.chunks(per_batch).enumerate() {
+        // Seeds continue across batches: source i's candidates use seed + i·k + j.
+        let seed = args.sampler.seed + (b * per_batch * args.candidates) as u64;
+        all.extend(pipeline.generate_from_sources(chunk, args.candidates, config, seed)?);
+    }
+    if let Some(out) = &args.candidates_out {
+        let lines: Vec<String> = all
+            .iter()
+            .map(|c| serde_json::to_string(c).expect("strings serialise"))
+            .collect();
+        std::fs::write(out, lines.join("\n") + "\n")
+            .with_context(|| format!("writing {}", out.display()))?;
+    }
+    Ok(all
+        .into_iter()
+        .map(|candidates| {
+            if candidates.is_empty() {
+                return String::new();
+            }
+            let pick = if args.mbr {
+                let tokens: Vec<Vec<String>> =
+                    candidates.iter().map(|c| metric_tokens(c)).collect();
+                mbr_select(&tokens, args.mbr_similarity.into()).unwrap_or(0)
+            } else {
+                0
+            };
+            candidates[pick].clone()
+        })
+        .collect())
+}
+
 pub fn edit(args: EditArgs, device: DeviceChoice) -> anyhow::Result<()> {
     let pipeline = LatentDiffusionPipeline::load(&args.checkpoint, &device.device()?)?;
     let config = args.sampler.config();
-    for (i, text) in args.texts.iter().enumerate() {
-        let edited = pipeline.edit(text, args.strength, &config, args.sampler.seed + i as u64)?;
+    let edited = match &args.class {
+        Some(class) => pipeline.edit_to_class(
+            &args.texts,
+            class,
+            args.strength,
+            &config,
+            args.sampler.seed,
+        )?,
+        None => {
+            let mut edited = Vec::new();
+            for (i, text) in args.texts.iter().enumerate() {
+                edited.push(pipeline.edit(
+                    text,
+                    args.strength,
+                    &config,
+                    args.sampler.seed + i as u64,
+                )?);
+            }
+            edited
+        }
+    };
+    for (text, edited) in args.texts.iter().zip(edited) {
         println!("{text}\n  -> {edited}");
     }
     Ok(())

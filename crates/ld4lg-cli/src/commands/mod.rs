@@ -1,4 +1,5 @@
 pub mod autoencoder;
+pub mod conditional;
 pub mod diffusion;
 pub mod info;
 pub mod tokenizer;

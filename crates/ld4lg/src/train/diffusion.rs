@@ -1,9 +1,13 @@
 //! Training the latent denoiser on the latents of a trained, frozen autoencoder.
 
 use super::autoencoder::{DataOrder, step_seed};
+use super::condition::{ConditionConfig, DiffusionModel, TrainedCondition, condition_data};
 use super::{
     AutoencoderRun, EmaConfig, RunOptions, TrainingConfig, TrainingState, atomic_write, update_ema,
 };
+use crate::autoencoder::{Autoencoder, DecodeStrategy};
+use crate::tokenizer::{Tokenizer, special};
+use ld4lg_sampler::{NoiseSource, Sampler, SamplerConfig, SamplerKind};
 use crate::Error;
 use crate::data::{CorpusSpec, OnError};
 use crate::tokenizer::EncodeOptions;
@@ -63,6 +67,35 @@ pub struct DiffusionRunConfig {
     /// Optimisation.
     #[serde(default)]
     pub training: TrainingConfig,
+    /// What the denoiser is conditioned on. Default: nothing.
+    #[serde(default)]
+    pub condition: ConditionConfig,
+    /// Samples generated and printed at each validation (with the EMA weights). Default: 3.
+    #[serde(default = "three")]
+    pub preview_samples: usize,
+}
+
+impl DiffusionRunConfig {
+    /// A run on `train` with `denoiser` and every other setting at its default.
+    pub fn new(train: CorpusSpec, denoiser: LatentDenoiserConfig) -> Self {
+        Self {
+            train,
+            denoiser,
+            schedule: NoiseSchedule::default(),
+            time_sampler: TimeSampler::default(),
+            loss: DiffusionLoss::default(),
+            loss_weighting: LossWeighting::default(),
+            self_conditioning_rate: half(),
+            ema: EmaConfig::default(),
+            training: TrainingConfig::default(),
+            condition: ConditionConfig::default(),
+            preview_samples: three(),
+        }
+    }
+}
+
+fn three() -> usize {
+    3
 }
 
 fn half() -> f64 {
@@ -97,6 +130,18 @@ impl DiffusionRun {
     pub fn diffusion_config(&self) -> PathBuf {
         self.stage().join("diffusion.json")
     }
+    /// What the run is conditioned on ([`TrainedCondition`]); absent for unconditional runs.
+    pub fn condition(&self) -> PathBuf {
+        self.stage().join("condition.json")
+    }
+    /// The raw weights of the context encoder (source-conditioned runs).
+    pub fn source_encoder_weights(&self) -> PathBuf {
+        self.stage().join("source_encoder.bpk")
+    }
+    /// The EMA weights of the context encoder, used for generation.
+    pub fn source_encoder_ema_weights(&self) -> PathBuf {
+        self.stage().join("source_encoder_ema.bpk")
+    }
     fn optimizer(&self) -> PathBuf {
         self.stage().join("optimizer.bpk")
     }
@@ -117,12 +162,10 @@ impl DiffusionRun {
 fn cached_latents(
     run: &DiffusionRun,
     config: &DiffusionRunConfig,
+    tokenizer: &Tokenizer,
+    autoencoder: &Autoencoder,
     device: &Device,
 ) -> Result<(Vec<f32>, usize, [usize; 2]), Error> {
-    let (tokenizer, autoencoder) = AutoencoderRun {
-        dir: run.dir.clone(),
-    }
-    .load(device)?;
     let shape = autoencoder.latent_shape();
     let per = shape[0] * shape[1];
     let texts: Vec<String> = config
@@ -182,17 +225,29 @@ pub fn train_diffusion(
         .schedule
         .validate()
         .map_err(|e| Error::Config(e.to_string()))?;
-    let (latents, n, [l, d]) = cached_latents(&run, config, device)?;
-    let model_config = config.denoiser.clone().with_num_latents(l).with_d_latent(d);
+    let (tokenizer, autoencoder) = AutoencoderRun {
+        dir: run.dir.clone(),
+    }
+    .load(device)?;
+    let (latents, n, [l, d]) = cached_latents(&run, config, &tokenizer, &autoencoder, device)?;
+    let (condition, trained_condition) =
+        condition_data(&config.condition, &config.train, tokenizer.vocab_size())?;
+    let model_config = condition
+        .configure(config.denoiser.clone(), &trained_condition)
+        .with_num_latents(l)
+        .with_d_latent(d);
     atomic_write(&run.model_config(), model_config.to_string().as_bytes())?;
+    let condition_json = serde_json::to_vec_pretty(&trained_condition)
+        .map_err(|e| Error::Checkpoint(e.to_string()))?;
+    atomic_write(&run.condition(), &condition_json)?;
     let settings = serde_json::to_vec_pretty(&config.schedule)
         .map_err(|e| Error::Checkpoint(e.to_string()))?;
     atomic_write(&run.diffusion_config(), &settings)?;
 
     let train_device = device.clone().autodiff();
     train_device.seed(t.seed);
-    let mut model = model_config.init(&train_device);
-    let mut ema = model_config.init(device);
+    let mut model = DiffusionModel::init(&model_config, &trained_condition, &train_device);
+    let mut ema = DiffusionModel::init(&model_config, &trained_condition, device);
     let mut optimizer = super::common::adamw(t);
     let mut state = TrainingState::load(&run.state())?.unwrap_or(TrainingState {
         step: 0,
@@ -200,12 +255,8 @@ pub fn train_diffusion(
     });
     let checkpoint = |path: &Path| Error::Checkpoint(path.display().to_string());
     if state.step > 0 {
-        model = model
-            .try_load_file(run.weights())
-            .map_err(|_| checkpoint(&run.weights()))?;
-        ema = ema
-            .try_load_file(run.ema_weights())
-            .map_err(|_| checkpoint(&run.ema_weights()))?;
+        model = load_parts(model, &run, false)?;
+        ema = load_parts(ema, &run, true)?;
         optimizer = optimizer
             .load(run.optimizer())
             .map_err(|_| checkpoint(&run.optimizer()))?;
@@ -233,7 +284,7 @@ pub fn train_diffusion(
     while state.step < stop {
         let step = state.step;
         let lr = t.lr.at(step, t.steps);
-        let mut accumulator = GradientsAccumulator::<LatentDenoiser>::new();
+        let mut accumulator = GradientsAccumulator::<DiffusionModel>::new();
         for micro in 0..t.accumulation {
             let global = step * t.accumulation as u64 + micro as u64;
             let indices = order.batch(t.batch_size, global);
@@ -264,16 +315,18 @@ pub fn train_diffusion(
                 &train_device,
             );
             let z = add_noise(x0.clone(), noise.clone(), &coefficients);
-            let conditioning = Conditioning::none();
+            let conditioning =
+                condition.batch(&model, &tokenizer, &indices, &mut rng, &train_device)?;
+            let denoiser = &model.denoiser;
             let self_cond = (rng.random::<f64>() < config.self_conditioning_rate).then(|| {
                 // A first pass without gradients gives the estimate to condition on.
                 let output =
-                    model.forward(z.clone().detach(), alpha_bar.clone(), None, &conditioning);
+                    denoiser.forward(z.clone().detach(), alpha_bar.clone(), None, &conditioning);
                 prediction
                     .to_sample(output, z.clone(), &coefficients)
                     .detach()
             });
-            let output = model.forward(z, alpha_bar, self_cond, &conditioning);
+            let output = denoiser.forward(z, alpha_bar, self_cond, &conditioning);
             let target = prediction.target(x0, noise, &coefficients);
             let error = output - target;
             let per_example = match config.loss {
@@ -315,12 +368,24 @@ pub fn train_diffusion(
             .map_err(|e| Error::io(run.metrics(), e))?;
             let line = format!("step {}: diffusion loss {mean_loss:.4}", state.step);
             super::common::report(&progress, line);
+            let preview = Preview {
+                model: &ema,
+                condition: &trained_condition,
+                sources: condition.sources(),
+                tokenizer: &tokenizer,
+                autoencoder: &autoencoder,
+                schedule: config.schedule,
+                device,
+            };
+            for line in preview.samples(config.preview_samples)? {
+                super::common::report(&progress, format!("  {line}"));
+            }
             last_loss = mean_loss;
             (loss_sum, window) = (0.0, 0);
         }
         if state.step % t.checkpoint_every == 0 || finished {
-            save_module(&model, &run.weights())?;
-            save_module(&ema, &run.ema_weights())?;
+            save_parts(&model, &run, false)?;
+            save_parts(&ema, &run, true)?;
             super::common::save_optimizer(&optimizer, &run.optimizer())?;
             state.save(&run.state())?;
         }
@@ -355,4 +420,144 @@ pub fn load_denoiser(
         .map_err(|e| Error::Checkpoint(format!("{}: {e}", run.diffusion_config().display())))?;
     let model = super::load_weights(config.init(device), &run.ema_weights())?;
     Ok((model, schedule))
+}
+
+/// Saves the denoiser (and context encoder) of `model`: EMA or raw files.
+fn save_parts(model: &DiffusionModel, run: &DiffusionRun, ema: bool) -> Result<(), Error> {
+    let (denoiser, encoder) = if ema {
+        (run.ema_weights(), run.source_encoder_ema_weights())
+    } else {
+        (run.weights(), run.source_encoder_weights())
+    };
+    save_module(&model.denoiser, &denoiser)?;
+    if let Some(source_encoder) = &model.source_encoder {
+        save_module(source_encoder, &encoder)?;
+    }
+    Ok(())
+}
+
+/// Loads the parts saved by [`save_parts`] into `model` (casting half-precision files).
+fn load_parts(
+    mut model: DiffusionModel,
+    run: &DiffusionRun,
+    ema: bool,
+) -> Result<DiffusionModel, Error> {
+    let (denoiser, encoder) = if ema {
+        (run.ema_weights(), run.source_encoder_ema_weights())
+    } else {
+        (run.weights(), run.source_encoder_weights())
+    };
+    model.denoiser = super::load_weights(model.denoiser, &denoiser)?;
+    model.source_encoder = match model.source_encoder {
+        Some(source_encoder) => Some(super::load_weights(source_encoder, &encoder)?),
+        None => None,
+    };
+    Ok(model)
+}
+
+/// A few samples of the EMA model, printed at each validation.
+struct Preview<'a> {
+    model: &'a DiffusionModel,
+    condition: &'a TrainedCondition,
+    sources: Option<&'a [String]>,
+    tokenizer: &'a Tokenizer,
+    autoencoder: &'a Autoencoder,
+    schedule: NoiseSchedule,
+    device: &'a Device,
+}
+
+impl Preview<'_> {
+    /// `preview_samples` texts from fixed seeds (so validations compare), each labelled with
+    /// its condition.
+    fn samples(&self, n: usize) -> Result<Vec<String>, Error> {
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let (labels, conditioning): (Vec<String>, Conditioning) = match self.condition {
+            TrainedCondition::None => (vec![String::new(); n], Conditioning::none()),
+            TrainedCondition::Class { classes } => {
+                let ids: Vec<i64> = (0..n).map(|i| (i % classes.len()) as i64).collect();
+                let labels = ids
+                    .iter()
+                    .map(|&i| format!("[{}] ", classes[i as usize]))
+                    .collect();
+                let ids = Tensor::<1, burn::tensor::Int>::from_data(
+                    TensorData::new(ids, [n]),
+                    self.device,
+                );
+                (labels, Conditioning::classes(ids))
+            }
+            TrainedCondition::Source { .. } => {
+                let sources = self.sources.unwrap_or_default();
+                let picked: Vec<&str> = (0..n)
+                    .map(|i| sources.get(i).map_or("", String::as_str))
+                    .collect();
+                let encoder = self
+                    .model
+                    .source_encoder
+                    .as_ref()
+                    .expect("source runs build a context encoder");
+                let conditioning =
+                    super::condition::encode_sources(encoder, self.tokenizer, &picked, self.device)?;
+                let labels = picked.iter().map(|s| format!("[{s}] ")).collect();
+                (labels, conditioning)
+            }
+        };
+        let config = SamplerConfig {
+            kind: SamplerKind::Ddim { eta: 0.0 },
+            steps: 25,
+            ..SamplerConfig::default()
+        };
+        let sampler = Sampler::new(&self.model.denoiser, self.schedule, config)
+            .map_err(|e| Error::Config(e.to_string()))?;
+        let seeds: Vec<u64> = (0..n as u64).collect();
+        let latents = sampler
+            .sample(
+                self.autoencoder.latent_shape(),
+                &conditioning,
+                &mut NoiseSource::from_seeds(&seeds),
+                self.device,
+            )
+            .map_err(|e| Error::Config(e.to_string()))?;
+        let ids = self.autoencoder.decode(
+            latents,
+            &DecodeStrategy::Greedy,
+            special::BOS_ID,
+            special::EOS_ID,
+        );
+        let texts = self.tokenizer.decode_batch(&ids)?;
+        Ok(labels
+            .into_iter()
+            .zip(texts)
+            .map(|(label, text)| format!("{label}{text}"))
+            .collect())
+    }
+}
+
+/// Loads a trained run's EMA denoiser (and context encoder), its schedule and what it is
+/// conditioned on, for generation.
+pub fn load_diffusion_model(
+    run_dir: &Path,
+    device: &Device,
+) -> Result<(DiffusionModel, NoiseSchedule, TrainedCondition), Error> {
+    let run = DiffusionRun {
+        dir: run_dir.to_path_buf(),
+    };
+    let (denoiser, schedule) = load_denoiser(run_dir, device)?;
+    let condition = TrainedCondition::load(&run.condition())?;
+    let source_encoder = match &condition {
+        TrainedCondition::Source { encoder } => Some(super::load_weights(
+            encoder.init(device),
+            &run.source_encoder_ema_weights(),
+        )?),
+        _ => None,
+    };
+    Ok((
+        DiffusionModel {
+            denoiser,
+            source_encoder,
+        },
+        schedule,
+        condition,
+    ))
 }

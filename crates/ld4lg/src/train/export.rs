@@ -43,8 +43,8 @@ fn copy(from: &Path, to: &Path) -> Result<(), Error> {
 }
 
 /// Writes the files generation needs from `run_dir` into `out_dir`: tokenizer, configs,
-/// autoencoder weights and EMA denoiser weights in f16 (no optimiser state, raw weights or
-/// latent cache). Returns the total size in bytes.
+/// autoencoder weights and EMA denoiser (and context encoder) weights in f16 (no optimiser
+/// state, raw weights or latent cache). Returns the total size in bytes.
 pub fn export_run(
     run_dir: &Path,
     out_dir: &Path,
@@ -77,8 +77,14 @@ pub fn export_run(
     }
     let (_, autoencoder) = source_ae.load(device)?;
     save_half(&autoencoder, &target_ae.weights())?;
-    let (denoiser, _) = super::load_denoiser(run_dir, device)?;
-    save_half(&denoiser, &target_diffusion.ema_weights())?;
+    let (model, _, _) = super::load_diffusion_model(run_dir, device)?;
+    save_half(&model.denoiser, &target_diffusion.ema_weights())?;
+    if source_diffusion.condition().exists() {
+        copy(&source_diffusion.condition(), &target_diffusion.condition())?;
+    }
+    if let Some(encoder) = &model.source_encoder {
+        save_half(encoder, &target_diffusion.source_encoder_ema_weights())?;
+    }
     let mut total = 0;
     for entry in walk(out_dir)? {
         total += std::fs::metadata(&entry)

@@ -3,6 +3,7 @@
 mod autoencoder;
 mod checkpoint;
 mod common;
+mod condition;
 mod diffusion;
 mod ema;
 mod export;
@@ -14,8 +15,12 @@ pub use autoencoder::{
     evaluate_reconstruction, train_autoencoder,
 };
 pub use checkpoint::{TrainingState, atomic_write};
+pub use condition::{
+    ConditionConfig, DiffusionModel, SourceEncoderConfig, TrainedCondition, encode_sources,
+};
 pub use diffusion::{
-    DiffusionLoss, DiffusionRun, DiffusionRunConfig, load_denoiser, train_diffusion,
+    DiffusionLoss, DiffusionRun, DiffusionRunConfig, load_denoiser, load_diffusion_model,
+    train_diffusion,
 };
 pub use ema::{EmaConfig, update_ema};
 pub use export::{export_run, load_weights, save_half};
