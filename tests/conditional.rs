@@ -160,7 +160,9 @@ fn the_class_steers_generation() {
     let pipeline = LatentDiffusionPipeline::load(class_run(), &Device::flex()).unwrap();
     assert_eq!(pipeline.classes(), ["broken", "happy"]);
     for class in ["happy", "broken"] {
-        let texts = pipeline.generate_class(class, 40, &sampler(2.0), 11).unwrap();
+        let texts = pipeline
+            .generate_class(class, 40, &sampler(2.0), 11)
+            .unwrap();
         let right = texts.iter().filter(|t| judge(t) == Some(class)).count();
         assert!(right >= 38, "{right}/40 of class {class}: {texts:?}");
     }
@@ -173,7 +175,10 @@ fn null_class_generation_and_class_errors() {
     let texts = pipeline.generate(40, &sampler(1.0), 3).unwrap();
     let happy = texts.iter().filter(|t| judge(t) == Some("happy")).count();
     let broken = texts.iter().filter(|t| judge(t) == Some("broken")).count();
-    assert!(happy >= 4 && broken >= 4, "{happy} happy, {broken} broken: {texts:?}");
+    assert!(
+        happy >= 4 && broken >= 4,
+        "{happy} happy, {broken} broken: {texts:?}"
+    );
     let err = pipeline
         .generate_class("angry", 2, &sampler(1.0), 0)
         .unwrap_err();
@@ -184,7 +189,10 @@ fn null_class_generation_and_class_errors() {
 #[test]
 fn editing_towards_a_class_changes_the_class() {
     let pipeline = LatentDiffusionPipeline::load(class_run(), &Device::flex()).unwrap();
-    let sources = ["my laptop broke on friday again", "my car broke on sunday again"];
+    let sources = [
+        "my laptop broke on friday again",
+        "my car broke on sunday again",
+    ];
     let edited = pipeline
         .edit_to_class(&sources, "happy", 0.9, &sampler(3.0), 5)
         .unwrap();

@@ -53,7 +53,10 @@ fn source_file_generation_writes_one_line_per_source() {
 }}"#
     );
     std::fs::write(dir.path().join("run.json"), config).unwrap();
-    let trained = ld4lg(&["train", "--config", "run.json", "--run-dir", "run"], dir.path());
+    let trained = ld4lg(
+        &["train", "--config", "run.json", "--run-dir", "run"],
+        dir.path(),
+    );
     assert!(
         trained.status.success(),
         "{}",
@@ -64,13 +67,32 @@ fn source_file_generation_writes_one_line_per_source() {
     std::fs::write(dir.path().join("mrs.txt"), sources).unwrap();
     let out = ld4lg(
         &[
-            "generate", "--checkpoint", "run", "--source-file", "mrs.txt", "--candidates", "3",
-            "--mbr", "--guidance", "1.5", "--steps", "10", "--batch-size", "4", "--out",
-            "out.txt", "--candidates-out", "all.jsonl",
+            "generate",
+            "--checkpoint",
+            "run",
+            "--source-file",
+            "mrs.txt",
+            "--candidates",
+            "3",
+            "--mbr",
+            "--guidance",
+            "1.5",
+            "--steps",
+            "10",
+            "--batch-size",
+            "4",
+            "--out",
+            "out.txt",
+            "--candidates-out",
+            "all.jsonl",
         ],
         dir.path(),
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("2 empty source line(s)"));
     let written = std::fs::read_to_string(dir.path().join("out.txt")).unwrap();
     let lines: Vec<&str> = written.lines().collect();
@@ -81,15 +103,32 @@ fn source_file_generation_writes_one_line_per_source() {
         "{lines:?}"
     );
     let all = std::fs::read_to_string(dir.path().join("all.jsonl")).unwrap();
-    let sets: Vec<Vec<String>> = all.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(sets.iter().map(Vec::len).collect::<Vec<_>>(), [3, 0, 3, 3, 0, 3]);
+    let sets: Vec<Vec<String>> = all
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        sets.iter().map(Vec::len).collect::<Vec<_>>(),
+        [3, 0, 3, 3, 0, 3]
+    );
     // The MBR pick is one of its candidates, in the source's own row.
     for (line, set) in lines.iter().zip(&sets) {
-        assert!(set.is_empty() || set.iter().any(|c| c == line), "{line} not in {set:?}");
+        assert!(
+            set.is_empty() || set.iter().any(|c| c == line),
+            "{line} not in {set:?}"
+        );
     }
 
     let refused = ld4lg(
-        &["generate", "--checkpoint", "run", "--class", "positive", "-n", "1"],
+        &[
+            "generate",
+            "--checkpoint",
+            "run",
+            "--class",
+            "positive",
+            "-n",
+            "1",
+        ],
         dir.path(),
     );
     assert!(!refused.status.success());

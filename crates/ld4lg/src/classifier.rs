@@ -317,7 +317,10 @@ mod tests {
         assert_eq!(model.predict("great prices"), "pos");
         assert_eq!(model.predict("bad , terrible"), "neg");
         let p = model.probabilities("loved");
-        assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-5 && p[1] > 0.5, "{p:?}");
+        assert!(
+            (p.iter().sum::<f32>() - 1.0).abs() < 1e-5 && p[1] > 0.5,
+            "{p:?}"
+        );
 
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.bin");

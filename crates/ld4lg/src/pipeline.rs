@@ -145,7 +145,8 @@ impl LatentDiffusionPipeline {
         let seeds: Vec<u64> = kept
             .iter()
             .flat_map(|&i| {
-                (0..candidates as u64).map(move |j| seed.wrapping_add(i as u64 * candidates as u64 + j))
+                (0..candidates as u64)
+                    .map(move |j| seed.wrapping_add(i as u64 * candidates as u64 + j))
             })
             .collect();
         let texts = self.sample_with_seeds(&seeds, config, &conditioning)?;

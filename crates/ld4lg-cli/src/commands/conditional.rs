@@ -6,8 +6,8 @@ use clap::{Args, Subcommand};
 use ld4lg::classifier::{NgramClassifier, NgramClassifierConfig};
 use ld4lg::data::{CorpusSpec, LabelledFile, OnError};
 use ld4lg::metrics::{
-    MbrSimilarity, generation_metrics, group_references, human_metrics, mbr_select,
-    metric_tokens, sentence_bleu, seq2seq_scores, text_set,
+    MbrSimilarity, generation_metrics, group_references, human_metrics, mbr_select, metric_tokens,
+    sentence_bleu, seq2seq_scores, text_set,
 };
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -107,7 +107,8 @@ fn lines(path: &Path) -> anyhow::Result<Vec<String>> {
 
 fn per_class_accuracy(model: &NgramClassifier, data: &[(String, String)]) {
     for class in model.classes() {
-        let rows: Vec<(String, String)> = data.iter().filter(|(_, l)| l == class).cloned().collect();
+        let rows: Vec<(String, String)> =
+            data.iter().filter(|(_, l)| l == class).cloned().collect();
         if !rows.is_empty() {
             println!(
                 "  {class:<12} {:.4} ({} texts)",
@@ -116,7 +117,12 @@ fn per_class_accuracy(model: &NgramClassifier, data: &[(String, String)]) {
             );
         }
     }
-    println!("  {:<12} {:.4} ({} texts)", "all", model.accuracy(data), data.len());
+    println!(
+        "  {:<12} {:.4} ({} texts)",
+        "all",
+        model.accuracy(data),
+        data.len()
+    );
 }
 
 pub fn classifier(command: ClassifierCommand) -> anyhow::Result<()> {
@@ -154,7 +160,11 @@ pub fn classifier(command: ClassifierCommand) -> anyhow::Result<()> {
 
 pub fn eval_class(args: EvalClassArgs) -> anyhow::Result<()> {
     let samples = lines(&args.samples)?;
-    anyhow::ensure!(!samples.is_empty(), "{} holds no samples", args.samples.display());
+    anyhow::ensure!(
+        !samples.is_empty(),
+        "{} holds no samples",
+        args.samples.display()
+    );
     let model = NgramClassifier::load(&args.classifier)?;
     anyhow::ensure!(
         model.classes().contains(&args.class),
@@ -184,19 +194,34 @@ pub fn eval_class(args: EvalClassArgs) -> anyhow::Result<()> {
         hits as f64 / samples.len() as f64,
         human_hits as f64 / references.len().max(1) as f64
     );
-    println!("pool BLEU-4       {:>10.4} {:>11.4}", generated.pool_bleu, human.pool_bleu);
-    println!("diversity        {:>10.4} {:>11.4}", generated.diversity, human.diversity);
+    println!(
+        "pool BLEU-4       {:>10.4} {:>11.4}",
+        generated.pool_bleu, human.pool_bleu
+    );
+    println!(
+        "diversity        {:>10.4} {:>11.4}",
+        generated.diversity, human.diversity
+    );
     println!(
         "duplicate rate   {:>10.4} {:>11.4}",
         generated.duplicate_rate, human.duplicate_rate
     );
-    println!("copy rate        {:>10.4} {:>11.4}", generated.copy_rate, human.copy_rate);
+    println!(
+        "copy rate        {:>10.4} {:>11.4}",
+        generated.copy_rate, human.copy_rate
+    );
     println!(
         "mean length      {:>10.4} {:>11.4}",
         generated.mean_length, human.mean_length
     );
-    println!("empty outputs    {:>10} {:>11}", generated.empty, human.empty);
-    println!("texts            {:>10} {:>11}", generated.count, human.count);
+    println!(
+        "empty outputs    {:>10} {:>11}",
+        generated.empty, human.empty
+    );
+    println!(
+        "texts            {:>10} {:>11}",
+        generated.count, human.count
+    );
     Ok(())
 }
 
@@ -212,8 +237,7 @@ pub fn eval_seq2seq(args: EvalSeq2SeqArgs) -> anyhow::Result<()> {
     .map(|e| e.map(|e| (e.source.unwrap_or_default(), e.text)))
     .collect::<Result<_, _>>()?;
     let (mrs, grouped) = group_references(&pairs);
-    let by_mr: HashMap<&str, &Vec<String>> =
-        mrs.iter().map(String::as_str).zip(&grouped).collect();
+    let by_mr: HashMap<&str, &Vec<String>> = mrs.iter().map(String::as_str).zip(&grouped).collect();
     let sources = lines(&args.sources)?;
     let mut references = Vec::with_capacity(sources.len());
     for (i, source) in sources.iter().enumerate() {
@@ -269,7 +293,10 @@ pub fn eval_seq2seq(args: EvalSeq2SeqArgs) -> anyhow::Result<()> {
                 .collect()
         };
         report("random candidate", &pick(&|_, _| 0));
-        for (name, similarity) in [("bleu", MbrSimilarity::Bleu), ("rouge-2", MbrSimilarity::Rouge2)] {
+        for (name, similarity) in [
+            ("bleu", MbrSimilarity::Bleu),
+            ("rouge-2", MbrSimilarity::Rouge2),
+        ] {
             let chosen = pick(&|_, c| {
                 let tokens: Vec<Vec<String>> = c.iter().map(|t| metric_tokens(t)).collect();
                 mbr_select(&tokens, similarity).unwrap_or(0)

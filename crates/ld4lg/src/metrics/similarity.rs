@@ -53,10 +53,7 @@ pub fn rouge_n<T: Hash + Eq + Clone>(a: &[T], b: &[T], n: usize) -> f64 {
         .iter()
         .map(|(gram, &count)| count.min(cb.get(gram).copied().unwrap_or(0)))
         .sum();
-    let (ta, tb) = (
-        a.len().saturating_sub(n - 1),
-        b.len().saturating_sub(n - 1),
-    );
+    let (ta, tb) = (a.len().saturating_sub(n - 1), b.len().saturating_sub(n - 1));
     if overlap == 0 || ta == 0 || tb == 0 {
         return 0.0;
     }
@@ -155,7 +152,7 @@ mod tests {
         let hyp = words("the cat sat on the mat");
         let reference = words("the cat is on the mat");
         let bleu = sentence_bleu(&hyp, &[reference.as_slice()]);
-        assert!((bleu - 48.549177170732344).abs() < 1e-9, "{bleu}");
+        assert!((bleu - 48.549_177_170_732_34).abs() < 1e-9, "{bleu}");
         assert!((sentence_bleu(&hyp, &[hyp.as_slice()]) - 100.0).abs() < 1e-9);
         // Shorter than the reference: brevity penalty exp(1 - 6/3).
         let short = words("the cat sat");

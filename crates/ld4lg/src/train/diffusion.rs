@@ -5,18 +5,18 @@ use super::condition::{ConditionConfig, DiffusionModel, TrainedCondition, condit
 use super::{
     AutoencoderRun, EmaConfig, RunOptions, TrainingConfig, TrainingState, atomic_write, update_ema,
 };
-use crate::autoencoder::{Autoencoder, DecodeStrategy};
-use crate::tokenizer::{Tokenizer, special};
-use ld4lg_sampler::{NoiseSource, Sampler, SamplerConfig, SamplerKind};
 use crate::Error;
+use crate::autoencoder::{Autoencoder, DecodeStrategy};
 use crate::data::{CorpusSpec, OnError};
 use crate::tokenizer::EncodeOptions;
+use crate::tokenizer::{Tokenizer, special};
 use burn::config::Config;
 use burn::module::Module;
 use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use ld4lg_denoiser::{LatentDenoiser, LatentDenoiserConfig};
 use ld4lg_sampler::Conditioning;
+use ld4lg_sampler::{NoiseSource, Sampler, SamplerConfig, SamplerKind};
 use ld4lg_schedule::{
     Coefficients, LossWeighting, NoiseSchedule, TimeSampler, add_noise, broadcastable,
 };
@@ -497,8 +497,12 @@ impl Preview<'_> {
                     .source_encoder
                     .as_ref()
                     .expect("source runs build a context encoder");
-                let conditioning =
-                    super::condition::encode_sources(encoder, self.tokenizer, &picked, self.device)?;
+                let conditioning = super::condition::encode_sources(
+                    encoder,
+                    self.tokenizer,
+                    &picked,
+                    self.device,
+                )?;
                 let labels = picked.iter().map(|s| format!("[{s}] ")).collect();
                 (labels, conditioning)
             }

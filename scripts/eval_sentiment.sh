@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Class-conditional generation on Yelp: for each guidance weight and class, generates N samples
+# and scores them with `ld4lg eval-class` (classifier accuracy, pool BLEU against the class's
+# validation split, diversity, duplicates, copies of training sentences, length).
+# Usage: scripts/eval_sentiment.sh RUN_DIR [N] [STEPS] [OUT_DIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+run=${1:?usage: eval_sentiment.sh RUN_DIR [N] [STEPS] [OUT_DIR]}
+n=${2:-500}
+steps=${3:-50}
+out=${4:-$run/eval-sentiment}
+classifier=${CLASSIFIER:-models/yelp/classifier.bin}
+mkdir -p "$out"
+ld4lg="${LD4LG:-${CARGO_TARGET_DIR:-$HOME/.cache/ld4lg-target}/release/ld4lg}"
+for w in 1 1.5 2 3 5; do
+  for class in negative positive; do
+    file="$out/samples-$class-w$w.txt"
+    start=$(date +%s%N)
+    "$ld4lg" generate --checkpoint "$run" --class "$class" --guidance "$w" -n "$n" \
+      --steps "$steps" --seed 1 --batch-size 100 --out "$file" 2>/dev/null
+    end=$(date +%s%N)
+    echo "### class $class, guidance $w: $n samples, $steps DPM-Solver++ steps, $(( (end - start) / 1000000 )) ms (Flex, batch 100)"
+    "$ld4lg" eval-class --samples "$file" --class "$class" --classifier "$classifier" \
+      --references "data/yelp/valid.$class.txt" \
+      --train data/yelp/train.negative.txt --train data/yelp/train.positive.txt
+    echo
+  done
+done
