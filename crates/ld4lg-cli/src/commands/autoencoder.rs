@@ -1,24 +1,121 @@
+use crate::corpus::CorpusArgs;
 use clap::Args;
-use ld4lg::autoencoder::{BeamSearchConfig, DecodeStrategy};
+use ld4lg::autoencoder::{AutoencoderConfig, BeamSearchConfig, DecodeStrategy, DecoderKind};
 use ld4lg::backend::DeviceChoice;
 use ld4lg::data::{CorpusSpec, OnError};
+use ld4lg::tokenizer::TokenizerConfig;
 use ld4lg::train::{
-    AutoencoderRun, AutoencoderRunConfig, evaluate_reconstruction, train_autoencoder,
+    AutoencoderRun, AutoencoderRunConfig, TrainingConfig, evaluate_reconstruction,
+    train_autoencoder,
 };
 use std::path::PathBuf;
 use std::time::Instant;
 
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// Run configuration (JSON): corpora, tokenizer, model, training.
+    /// Run configuration (JSON): corpora, tokenizer, model, training. Without it the run is
+    /// described by the flags below (defaults for the rest); with it, flags override it.
     #[arg(long)]
-    config: PathBuf,
+    config: Option<PathBuf>,
     /// Run directory: tokenizer, weights, optimiser state, metrics. Resumed when it exists.
     #[arg(long)]
     run_dir: PathBuf,
-    /// Override the number of optimiser steps.
+    #[command(flatten)]
+    corpus: CorpusArgs,
+    /// Validation corpus in the same format as --corpus (default: the training corpus).
+    #[arg(long)]
+    validation: Option<PathBuf>,
+    /// Tokenizer vocabulary size.
+    #[arg(long)]
+    vocab_size: Option<usize>,
+    /// Longest text in tokens.
+    #[arg(long)]
+    max_len: Option<usize>,
+    /// Encoder and Perceiver width.
+    #[arg(long)]
+    d_model: Option<usize>,
+    /// Number of latent vectors l.
+    #[arg(long)]
+    num_latents: Option<usize>,
+    /// Width d of a latent vector.
+    #[arg(long)]
+    d_latent: Option<usize>,
+    /// Decoder kind.
+    #[arg(long, value_enum)]
+    decoder: Option<DecoderName>,
+    /// Number of optimiser steps.
     #[arg(long)]
     steps: Option<u64>,
+    /// Batch size.
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Peak learning rate.
+    #[arg(long)]
+    lr: Option<f64>,
+    /// Seed of initialisation, data order and noise.
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum DecoderName {
+    /// Non-autoregressive, all positions at once.
+    Parallel,
+    /// Autoregressive transformer (greedy or beam search).
+    Autoregressive,
+}
+
+impl TrainArgs {
+    /// The run configuration: the JSON file (or defaults on the given corpus), then flags.
+    fn run_config(&self) -> anyhow::Result<AutoencoderRunConfig> {
+        let given_corpus = !self.corpus.paths.is_empty() || !self.corpus.labels.is_empty();
+        let mut config = match &self.config {
+            Some(path) => super::read_config(path)?,
+            None => {
+                anyhow::ensure!(
+                    given_corpus,
+                    "give --config FILE, or describe the run with flags (at least --corpus)"
+                );
+                let train = self.corpus.spec()?;
+                AutoencoderRunConfig {
+                    validation: train.clone(),
+                    train,
+                    tokenizer: TokenizerConfig::default(),
+                    model: AutoencoderConfig::new(),
+                    training: TrainingConfig::default(),
+                }
+            }
+        };
+        if self.config.is_some() && given_corpus {
+            config.train = self.corpus.spec()?;
+            config.validation = config.train.clone();
+        }
+        if let Some(path) = &self.validation {
+            let mut validation = self.corpus.clone();
+            validation.paths = vec![path.clone()];
+            config.validation = validation.spec()?;
+        }
+        let model = config.model.clone();
+        config.model = model
+            .with_max_len(self.max_len.unwrap_or(config.model.max_len))
+            .with_d_model(self.d_model.unwrap_or(config.model.d_model))
+            .with_num_latents(self.num_latents.unwrap_or(config.model.num_latents))
+            .with_d_latent(self.d_latent.unwrap_or(config.model.d_latent))
+            .with_decoder(match self.decoder {
+                Some(DecoderName::Parallel) => DecoderKind::Parallel,
+                Some(DecoderName::Autoregressive) => DecoderKind::Autoregressive,
+                None => config.model.decoder,
+            });
+        if let Some(v) = self.vocab_size {
+            config.tokenizer.vocab_size = v;
+        }
+        let t = &mut config.training;
+        t.steps = self.steps.unwrap_or(t.steps);
+        t.batch_size = self.batch_size.unwrap_or(t.batch_size);
+        t.lr.peak = self.lr.unwrap_or(t.lr.peak);
+        t.seed = self.seed.unwrap_or(t.seed);
+        Ok(config)
+    }
 }
 
 #[derive(Debug, Args)]
@@ -60,10 +157,7 @@ pub struct InterpolateArgs {
 }
 
 pub fn train(args: TrainArgs, device: DeviceChoice) -> anyhow::Result<()> {
-    let mut config: AutoencoderRunConfig = super::read_config(&args.config)?;
-    if let Some(steps) = args.steps {
-        config.training.steps = steps;
-    }
+    let config = args.run_config()?;
     let start = Instant::now();
     let options = super::interactive();
     let metrics = train_autoencoder(&config, &args.run_dir, &device.device()?, &options)?;

@@ -1,0 +1,64 @@
+//! `ld4lg train-autoencoder` described by flags instead of a JSON configuration.
+
+use std::process::Command;
+
+#[test]
+fn train_autoencoder_runs_from_flags_and_needs_a_corpus() {
+    let dir = tempfile::tempdir().unwrap();
+    let texts: Vec<String> = (0..40)
+        .map(|i| format!("sentence number {i} is short ."))
+        .collect();
+    std::fs::write(dir.path().join("texts.txt"), texts.join("\n")).unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_ld4lg"))
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let out = run(&[
+        "train-autoencoder",
+        "--run-dir",
+        "run",
+        "--corpus",
+        "texts.txt",
+        "--vocab-size",
+        "120",
+        "--max-len",
+        "12",
+        "--d-model",
+        "32",
+        "--num-latents",
+        "4",
+        "--d-latent",
+        "8",
+        "--decoder",
+        "parallel",
+        "--steps",
+        "6",
+        "--batch-size",
+        "8",
+        "--lr",
+        "1e-3",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let model = std::fs::read_to_string(dir.path().join("run/autoencoder/model.json")).unwrap();
+    let model: serde_json::Value = serde_json::from_str(&model).unwrap();
+    assert_eq!(model["num_latents"], 4);
+    assert_eq!(model["d_latent"], 8);
+    assert_eq!(model["d_model"], 32);
+    let state = std::fs::read_to_string(dir.path().join("run/autoencoder/state.json")).unwrap();
+    assert!(state.contains("\"step\": 6"), "{state}");
+
+    let missing = run(&["train-autoencoder", "--run-dir", "other"]);
+    assert!(!missing.status.success());
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("--corpus"),
+        "{}",
+        String::from_utf8_lossy(&missing.stderr)
+    );
+}
