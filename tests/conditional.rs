@@ -43,6 +43,10 @@ fn class_texts() -> (Vec<String>, Vec<String>) {
     (happy, broken)
 }
 
+/// Trainings draw from the backend's global RNG: one at a time, so each run is reproducible
+/// whatever the test threads do.
+static TRAINING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn training(steps: u64) -> TrainingConfig {
     TrainingConfig {
         batch_size: 32,
@@ -79,7 +83,7 @@ fn tiny_autoencoder(spec: CorpusSpec) -> AutoencoderRunConfig {
             .with_d_decoder(48)
             .with_decoder_layers(1)
             .with_decoder(DecoderKind::Parallel),
-        training: training(250),
+        training: training(400),
     }
 }
 
@@ -93,6 +97,7 @@ fn tiny_denoiser() -> LatentDenoiserConfig {
 fn class_run() -> &'static Path {
     static RUN: OnceLock<tempfile::TempDir> = OnceLock::new();
     RUN.get_or_init(|| {
+        let _one_at_a_time = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
         let dir = tempfile::tempdir().unwrap();
         let (happy, broken) = class_texts();
         let files: Vec<LabelledFile> = [("happy", &happy), ("broken", &broken)]
@@ -116,7 +121,7 @@ fn class_run() -> &'static Path {
         )
         .unwrap();
         let diffusion = DiffusionRunConfig {
-            training: training(300),
+            training: training(500),
             condition: ConditionConfig::Class { dropout: 0.2 },
             ..DiffusionRunConfig::new(spec, tiny_denoiser())
         };
@@ -209,6 +214,7 @@ fn editing_towards_a_class_changes_the_class() {
 fn source_run() -> &'static Path {
     static RUN: OnceLock<tempfile::TempDir> = OnceLock::new();
     RUN.get_or_init(|| {
+        let _one_at_a_time = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
         let dir = tempfile::tempdir().unwrap();
         let mut rows = Vec::new();
         for food in FOODS {
