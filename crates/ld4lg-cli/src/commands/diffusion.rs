@@ -42,6 +42,10 @@ pub struct SamplerArgs {
     /// > 1: stronger control). Only for conditional models.
     #[arg(long, default_value_t = 1.0)]
     guidance: f64,
+    /// Rescale each latent vector of every x̂₀ estimate to this norm (LD4LG: √d for
+    /// sphere-regularised autoencoders).
+    #[arg(long)]
+    normalize_x0: Option<f64>,
 }
 
 impl SamplerArgs {
@@ -58,6 +62,7 @@ impl SamplerArgs {
             kind,
             steps: self.steps,
             guidance_scale: self.guidance,
+            normalize_x0: self.normalize_x0,
             spacing: match self.sampler {
                 SamplerName::Ddpm => Spacing::UniformTime,
                 _ => Spacing::UniformLogSnr,
