@@ -66,6 +66,10 @@ pub struct EvalClassArgs {
     /// Training texts, for the copy rate (repeatable).
     #[arg(long = "train")]
     train: Vec<PathBuf>,
+    /// Line-aligned source texts the samples were edited from (style transfer): also report
+    /// BLEU-4 of each sample against its own source.
+    #[arg(long)]
+    sources: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

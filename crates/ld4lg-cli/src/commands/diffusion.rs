@@ -163,8 +163,17 @@ pub struct EditArgs {
     /// Edit towards this class (class-conditional models: style transfer).
     #[arg(long)]
     class: Option<String>,
+    /// Read the texts to edit from this file, one per line.
+    #[arg(long, conflicts_with = "texts")]
+    input: Option<PathBuf>,
+    /// Write the edited texts here, one per line (instead of source/edit pairs on stdout).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Batch size.
+    #[arg(long, default_value_t = 100)]
+    batch_size: usize,
     /// Texts to edit.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "input")]
     texts: Vec<String>,
 }
 
@@ -321,31 +330,46 @@ fn generate_from_sources(
 }
 
 pub fn edit(args: EditArgs, device: DeviceChoice) -> anyhow::Result<()> {
+    anyhow::ensure!(args.batch_size > 0, "--batch-size must be positive");
     let pipeline = LatentDiffusionPipeline::load(&args.checkpoint, &device.device()?)?;
     let config = args.sampler.config();
-    let edited = match &args.class {
-        Some(class) => pipeline.edit_to_class(
-            &args.texts,
-            class,
-            args.strength,
-            &config,
-            args.sampler.seed,
-        )?,
-        None => {
-            let mut edited = Vec::new();
-            for (i, text) in args.texts.iter().enumerate() {
-                edited.push(pipeline.edit(
-                    text,
-                    args.strength,
-                    &config,
-                    args.sampler.seed + i as u64,
-                )?);
-            }
-            edited
-        }
+    let texts = match &args.input {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("reading {}", path.display()))?
+            .lines()
+            .map(str::to_owned)
+            .collect(),
+        None => args.texts.clone(),
     };
-    for (text, edited) in args.texts.iter().zip(edited) {
-        println!("{text}\n  -> {edited}");
+    let conditioning = match &args.class {
+        Some(class) => Some(pipeline.class_conditioning(class, 1)?),
+        None => None,
+    };
+    let mut edited = Vec::with_capacity(texts.len());
+    for (b, chunk) in texts.chunks(args.batch_size).enumerate() {
+        // Text i uses the noise stream seed + i, whatever the batch size.
+        let seed = args.sampler.seed + (b * args.batch_size) as u64;
+        edited.extend(match (&args.class, &conditioning) {
+            (Some(class), Some(_)) => {
+                pipeline.edit_to_class(chunk, class, args.strength, &config, seed)?
+            }
+            _ => pipeline.edit_conditioned(
+                chunk,
+                args.strength,
+                &config,
+                seed,
+                &ld4lg::sampler::Conditioning::none(),
+            )?,
+        });
+    }
+    match &args.out {
+        Some(path) => std::fs::write(path, edited.join("\n") + "\n")
+            .with_context(|| format!("writing {}", path.display()))?,
+        None => {
+            for (text, edited) in texts.iter().zip(edited) {
+                println!("{text}\n  -> {edited}");
+            }
+        }
     }
     Ok(())
 }
