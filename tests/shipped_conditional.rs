@@ -69,5 +69,8 @@ fn shipped_sentiment_model_follows_the_class() {
     }
     let (negative_at_0, _) = share("negative", 0.0);
     let (negative_at_5, _) = share("negative", 5.0);
-    assert!(negative_at_5 > negative_at_0 + 4, "{negative_at_0} → {negative_at_5}");
+    assert!(
+        negative_at_5 > negative_at_0 + 4,
+        "{negative_at_0} → {negative_at_5}"
+    );
 }

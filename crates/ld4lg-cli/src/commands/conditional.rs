@@ -226,6 +226,24 @@ pub fn eval_class(args: EvalClassArgs) -> anyhow::Result<()> {
         "texts            {:>10} {:>11}",
         generated.count, human.count
     );
+    if let Some(path) = &args.sources {
+        let sources = lines(path)?;
+        anyhow::ensure!(
+            sources.len() == samples.len(),
+            "{} has {} lines for {} samples",
+            path.display(),
+            sources.len(),
+            samples.len()
+        );
+        let hypotheses: Vec<Vec<String>> = samples.iter().map(|s| metric_tokens(s)).collect();
+        let references: Vec<Vec<Vec<String>>> =
+            sources.iter().map(|s| vec![metric_tokens(s)]).collect();
+        let unchanged = samples.iter().zip(&sources).filter(|(a, b)| a == b).count();
+        println!(
+            "BLEU-4 to source {:>10.4}   (unchanged texts: {unchanged})",
+            ld4lg::metrics::corpus_bleu(&hypotheses, &references)
+        );
+    }
     Ok(())
 }
 
