@@ -74,3 +74,35 @@ fn shipped_sentiment_model_follows_the_class() {
         "{negative_at_0} → {negative_at_5}"
     );
 }
+
+#[test]
+fn shipped_seq2seq_model_names_the_restaurant_of_its_source() {
+    let pipeline =
+        LatentDiffusionPipeline::load(&root().join("models/e2e-seq2seq"), &Device::flex()).unwrap();
+    let sources = [
+        "name[The Eagle], eatType[coffee shop], food[Japanese], area[riverside]",
+        "name[The Vaults], eatType[pub], priceRange[more than £30], near[Café Adriatic]",
+        "name[The Cambridge Blue], eatType[pub], food[English], priceRange[cheap]",
+    ];
+    let config = SamplerConfig {
+        steps: 25,
+        guidance_scale: 2.0,
+        ..SamplerConfig::default()
+    };
+    let outputs = pipeline
+        .generate_from_sources(&sources, 4, &config, 1)
+        .unwrap();
+    let names = ["Eagle", "Vaults", "Cambridge Blue"];
+    let named: usize = outputs
+        .iter()
+        .zip(names)
+        .map(|(set, name)| set.iter().filter(|t| t.contains(name)).count())
+        .sum();
+    assert!(named >= 10, "{named}/12 name their restaurant: {outputs:?}");
+    assert_eq!(
+        pipeline
+            .generate_from_sources(&sources, 4, &config, 1)
+            .unwrap(),
+        outputs
+    );
+}
