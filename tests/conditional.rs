@@ -43,9 +43,21 @@ fn class_texts() -> (Vec<String>, Vec<String>) {
     (happy, broken)
 }
 
-/// Trainings draw from the backend's global RNG: one at a time, so each run is reproducible
-/// whatever the test threads do.
-static TRAINING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+/// Both runs, trained one after the other before any test uses either: training and
+/// loading a model both draw from the backend's global RNG, so nothing else may run while a
+/// model trains if its weights are to be reproducible.
+fn runs() -> &'static (tempfile::TempDir, tempfile::TempDir) {
+    static RUNS: OnceLock<(tempfile::TempDir, tempfile::TempDir)> = OnceLock::new();
+    RUNS.get_or_init(|| (train_class_run(), train_source_run()))
+}
+
+fn class_run() -> &'static Path {
+    runs().0.path()
+}
+
+fn source_run() -> &'static Path {
+    runs().1.path()
+}
 
 fn training(steps: u64) -> TrainingConfig {
     TrainingConfig {
@@ -94,10 +106,8 @@ fn tiny_denoiser() -> LatentDenoiserConfig {
         .with_n_heads(2)
 }
 
-fn class_run() -> &'static Path {
-    static RUN: OnceLock<tempfile::TempDir> = OnceLock::new();
-    RUN.get_or_init(|| {
-        let _one_at_a_time = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
+fn train_class_run() -> tempfile::TempDir {
+    {
         let dir = tempfile::tempdir().unwrap();
         let (happy, broken) = class_texts();
         let files: Vec<LabelledFile> = [("happy", &happy), ("broken", &broken)]
@@ -127,8 +137,7 @@ fn class_run() -> &'static Path {
         };
         train_diffusion(&diffusion, dir.path(), &device, &RunOptions::default()).unwrap();
         dir
-    })
-    .path()
+    }
 }
 
 /// Which class a text belongs to by its words (the classes share none); `None` if unclear.
@@ -211,10 +220,8 @@ fn editing_towards_a_class_changes_the_class() {
 }
 
 /// Sources "dish NAME" → texts about that dish; trained with null-context dropout.
-fn source_run() -> &'static Path {
-    static RUN: OnceLock<tempfile::TempDir> = OnceLock::new();
-    RUN.get_or_init(|| {
-        let _one_at_a_time = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
+fn train_source_run() -> tempfile::TempDir {
+    {
         let dir = tempfile::tempdir().unwrap();
         let mut rows = Vec::new();
         for food in FOODS {
@@ -257,8 +264,7 @@ fn source_run() -> &'static Path {
         };
         train_diffusion(&diffusion, dir.path(), &device, &RunOptions::default()).unwrap();
         dir
-    })
-    .path()
+    }
 }
 
 #[test]
