@@ -106,6 +106,24 @@ fn tiny_denoiser() -> LatentDenoiserConfig {
         .with_n_heads(2)
 }
 
+/// Trains the tiny autoencoder, then a denoiser with `condition` for `steps` steps.
+fn train_tiny(dir: &tempfile::TempDir, spec: CorpusSpec, condition: ConditionConfig, steps: u64) {
+    let device = Device::flex();
+    train_autoencoder(
+        &tiny_autoencoder(spec.clone()),
+        dir.path(),
+        &device,
+        &RunOptions::default(),
+    )
+    .unwrap();
+    let diffusion = DiffusionRunConfig {
+        training: training(steps),
+        condition,
+        ..DiffusionRunConfig::new(spec, tiny_denoiser())
+    };
+    train_diffusion(&diffusion, dir.path(), &device, &RunOptions::default()).unwrap();
+}
+
 fn train_class_run() -> tempfile::TempDir {
     {
         let dir = tempfile::tempdir().unwrap();
@@ -122,20 +140,7 @@ fn train_class_run() -> tempfile::TempDir {
             })
             .collect();
         let spec = CorpusSpec::LabelledFiles { files };
-        let device = Device::flex();
-        train_autoencoder(
-            &tiny_autoencoder(spec.clone()),
-            dir.path(),
-            &device,
-            &RunOptions::default(),
-        )
-        .unwrap();
-        let diffusion = DiffusionRunConfig {
-            training: training(500),
-            condition: ConditionConfig::Class { dropout: 0.2 },
-            ..DiffusionRunConfig::new(spec, tiny_denoiser())
-        };
-        train_diffusion(&diffusion, dir.path(), &device, &RunOptions::default()).unwrap();
+        train_tiny(&dir, spec, ConditionConfig::Class { dropout: 0.2 }, 500);
         dir
     }
 }
@@ -241,17 +246,10 @@ fn train_source_run() -> tempfile::TempDir {
                 source: Some("source".into()),
             },
         };
-        let device = Device::flex();
-        train_autoencoder(
-            &tiny_autoencoder(spec.clone()),
-            dir.path(),
-            &device,
-            &RunOptions::default(),
-        )
-        .unwrap();
-        let diffusion = DiffusionRunConfig {
-            training: training(300),
-            condition: ConditionConfig::Source {
+        train_tiny(
+            &dir,
+            spec,
+            ConditionConfig::Source {
                 encoder: SourceEncoderConfig {
                     max_len: 8,
                     d_model: 32,
@@ -260,9 +258,8 @@ fn train_source_run() -> tempfile::TempDir {
                 },
                 dropout: 0.2,
             },
-            ..DiffusionRunConfig::new(spec, tiny_denoiser())
-        };
-        train_diffusion(&diffusion, dir.path(), &device, &RunOptions::default()).unwrap();
+            300,
+        );
         dir
     }
 }

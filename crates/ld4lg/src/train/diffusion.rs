@@ -422,13 +422,18 @@ pub fn load_denoiser(
     Ok((model, schedule))
 }
 
-/// Saves the denoiser (and context encoder) of `model`: EMA or raw files.
-fn save_parts(model: &DiffusionModel, run: &DiffusionRun, ema: bool) -> Result<(), Error> {
-    let (denoiser, encoder) = if ema {
+/// The files of the denoiser and of the context encoder: EMA or raw weights.
+fn part_paths(run: &DiffusionRun, ema: bool) -> (PathBuf, PathBuf) {
+    if ema {
         (run.ema_weights(), run.source_encoder_ema_weights())
     } else {
         (run.weights(), run.source_encoder_weights())
-    };
+    }
+}
+
+/// Saves the denoiser (and context encoder) of `model`: EMA or raw files.
+fn save_parts(model: &DiffusionModel, run: &DiffusionRun, ema: bool) -> Result<(), Error> {
+    let (denoiser, encoder) = part_paths(run, ema);
     save_module(&model.denoiser, &denoiser)?;
     if let Some(source_encoder) = &model.source_encoder {
         save_module(source_encoder, &encoder)?;
@@ -442,11 +447,7 @@ fn load_parts(
     run: &DiffusionRun,
     ema: bool,
 ) -> Result<DiffusionModel, Error> {
-    let (denoiser, encoder) = if ema {
-        (run.ema_weights(), run.source_encoder_ema_weights())
-    } else {
-        (run.weights(), run.source_encoder_weights())
-    };
+    let (denoiser, encoder) = part_paths(run, ema);
     model.denoiser = super::load_weights(model.denoiser, &denoiser)?;
     model.source_encoder = match model.source_encoder {
         Some(source_encoder) => Some(super::load_weights(source_encoder, &encoder)?),
