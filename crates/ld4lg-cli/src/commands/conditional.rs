@@ -1,6 +1,7 @@
 //! Measuring conditional generation: an independent sentiment classifier, attribute accuracy
 //! of class-conditional samples, and multi-reference scores of sequence-to-sequence outputs.
 
+use super::{e2e_pairs, read_lines};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use ld4lg::classifier::{NgramClassifier, NgramClassifierConfig};
@@ -10,7 +11,7 @@ use ld4lg::metrics::{
     sentence_bleu, seq2seq_scores, text_set,
 };
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Debug, Subcommand)]
 pub enum ClassifierCommand {
@@ -101,14 +102,6 @@ fn labelled(files: &[LabelledFile]) -> anyhow::Result<Vec<(String, String)>> {
     Ok(out)
 }
 
-fn lines(path: &Path) -> anyhow::Result<Vec<String>> {
-    Ok(std::fs::read_to_string(path)
-        .with_context(|| format!("reading {}", path.display()))?
-        .lines()
-        .map(str::to_owned)
-        .collect())
-}
-
 fn per_class_accuracy(model: &NgramClassifier, data: &[(String, String)]) {
     for class in model.classes() {
         let rows: Vec<(String, String)> =
@@ -163,7 +156,7 @@ pub fn classifier(command: ClassifierCommand) -> anyhow::Result<()> {
 }
 
 pub fn eval_class(args: EvalClassArgs) -> anyhow::Result<()> {
-    let samples = lines(&args.samples)?;
+    let samples = read_lines(&args.samples)?;
     anyhow::ensure!(
         !samples.is_empty(),
         "{} holds no samples",
@@ -176,10 +169,10 @@ pub fn eval_class(args: EvalClassArgs) -> anyhow::Result<()> {
         model.classes().join(", "),
         args.class
     );
-    let references = lines(&args.references)?;
+    let references = read_lines(&args.references)?;
     let mut train = Vec::new();
     for path in &args.train {
-        train.extend(lines(path)?);
+        train.extend(read_lines(path)?);
     }
     let training = text_set(&train);
     let hits = samples
@@ -227,7 +220,7 @@ pub fn eval_class(args: EvalClassArgs) -> anyhow::Result<()> {
         generated.count, human.count
     );
     if let Some(path) = &args.sources {
-        let sources = lines(path)?;
+        let sources = read_lines(path)?;
         anyhow::ensure!(
             sources.len() == samples.len(),
             "{} has {} lines for {} samples",
@@ -252,15 +245,10 @@ pub fn eval_seq2seq(args: EvalSeq2SeqArgs) -> anyhow::Result<()> {
         args.outputs.is_some() || args.candidates.is_some(),
         "give --outputs, --candidates or both"
     );
-    let pairs: Vec<(String, String)> = CorpusSpec::E2e {
-        path: args.e2e.clone(),
-    }
-    .open(OnError::Fail)?
-    .map(|e| e.map(|e| (e.source.unwrap_or_default(), e.text)))
-    .collect::<Result<_, _>>()?;
+    let pairs = e2e_pairs(&args.e2e)?;
     let (mrs, grouped) = group_references(&pairs);
     let by_mr: HashMap<&str, &Vec<String>> = mrs.iter().map(String::as_str).zip(&grouped).collect();
-    let sources = lines(&args.sources)?;
+    let sources = read_lines(&args.sources)?;
     let mut references = Vec::with_capacity(sources.len());
     for (i, source) in sources.iter().enumerate() {
         let refs = by_mr.get(source.as_str()).with_context(|| {
@@ -281,7 +269,7 @@ pub fn eval_seq2seq(args: EvalSeq2SeqArgs) -> anyhow::Result<()> {
         );
     };
     if let Some(path) = &args.outputs {
-        let outputs = lines(path)?;
+        let outputs = read_lines(path)?;
         anyhow::ensure!(
             outputs.len() == sources.len(),
             "{} has {} lines for {} sources",
@@ -292,7 +280,7 @@ pub fn eval_seq2seq(args: EvalSeq2SeqArgs) -> anyhow::Result<()> {
         report("outputs", &outputs);
     }
     if let Some(path) = &args.candidates {
-        let sets: Vec<Vec<String>> = lines(path)?
+        let sets: Vec<Vec<String>> = read_lines(path)?
             .iter()
             .enumerate()
             .map(|(i, l)| {
@@ -329,11 +317,12 @@ pub fn eval_seq2seq(args: EvalSeq2SeqArgs) -> anyhow::Result<()> {
         let oracle = pick(&|i, c| {
             let refs: Vec<Vec<String>> = references[i].iter().map(|r| metric_tokens(r)).collect();
             let slices: Vec<&[String]> = refs.iter().map(Vec::as_slice).collect();
+            let scores: Vec<f64> = c
+                .iter()
+                .map(|t| sentence_bleu(&metric_tokens(t), &slices))
+                .collect();
             (0..c.len())
-                .max_by(|&a, &b| {
-                    sentence_bleu(&metric_tokens(&c[a]), &slices)
-                        .total_cmp(&sentence_bleu(&metric_tokens(&c[b]), &slices))
-                })
+                .max_by(|&a, &b| scores[a].total_cmp(&scores[b]))
                 .unwrap_or(0)
         });
         report(&format!("oracle-{k}"), &oracle);
@@ -353,10 +342,7 @@ pub struct E2eSourcesArgs {
 
 /// The distinct meaning representations of an E2E file, in order of first appearance.
 pub fn e2e_sources(args: E2eSourcesArgs) -> anyhow::Result<()> {
-    let pairs: Vec<(String, String)> = CorpusSpec::E2e { path: args.e2e }
-        .open(OnError::Fail)?
-        .map(|e| e.map(|e| (e.source.unwrap_or_default(), e.text)))
-        .collect::<Result<_, _>>()?;
+    let pairs = e2e_pairs(&args.e2e)?;
     let (mrs, _) = group_references(&pairs);
     let text = mrs.join("\n") + "\n";
     match args.out {

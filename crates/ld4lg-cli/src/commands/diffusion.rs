@@ -1,7 +1,6 @@
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use ld4lg::backend::DeviceChoice;
-use ld4lg::data::{CorpusSpec, OnError};
 use ld4lg::metrics::{
     MbrSimilarity, generation_metrics, human_metrics, mbr_select, metric_tokens, text_set,
 };
@@ -287,11 +286,7 @@ fn generate_from_sources(
     config: &SamplerConfig,
     path: &std::path::Path,
 ) -> anyhow::Result<Vec<String>> {
-    let sources: Vec<String> = std::fs::read_to_string(path)
-        .with_context(|| format!("reading {}", path.display()))?
-        .lines()
-        .map(str::to_owned)
-        .collect();
+    let sources = super::read_lines(path)?;
     let empty = sources.iter().filter(|s| s.trim().is_empty()).count();
     if empty > 0 {
         eprintln!("{empty} empty source line(s): their output lines are empty");
@@ -334,26 +329,20 @@ pub fn edit(args: EditArgs, device: DeviceChoice) -> anyhow::Result<()> {
     let pipeline = LatentDiffusionPipeline::load(&args.checkpoint, &device.device()?)?;
     let config = args.sampler.config();
     let texts = match &args.input {
-        Some(path) => std::fs::read_to_string(path)
-            .with_context(|| format!("reading {}", path.display()))?
-            .lines()
-            .map(str::to_owned)
-            .collect(),
+        Some(path) => super::read_lines(path)?,
         None => args.texts.clone(),
     };
-    let conditioning = match &args.class {
-        Some(class) => Some(pipeline.class_conditioning(class, 1)?),
-        None => None,
-    };
+    if let Some(class) = &args.class {
+        // Fail before any work on an unknown class.
+        pipeline.class_conditioning(class, 1)?;
+    }
     let mut edited = Vec::with_capacity(texts.len());
     for (b, chunk) in texts.chunks(args.batch_size).enumerate() {
         // Text i uses the noise stream seed + i, whatever the batch size.
         let seed = args.sampler.seed + (b * args.batch_size) as u64;
-        edited.extend(match (&args.class, &conditioning) {
-            (Some(class), Some(_)) => {
-                pipeline.edit_to_class(chunk, class, args.strength, &config, seed)?
-            }
-            _ => pipeline.edit_conditioned(
+        edited.extend(match &args.class {
+            Some(class) => pipeline.edit_to_class(chunk, class, args.strength, &config, seed)?,
+            None => pipeline.edit_conditioned(
                 chunk,
                 args.strength,
                 &config,
@@ -375,13 +364,10 @@ pub fn edit(args: EditArgs, device: DeviceChoice) -> anyhow::Result<()> {
 }
 
 fn e2e_refs(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
-    let texts: Result<Vec<String>, _> = CorpusSpec::E2e {
-        path: path.to_path_buf(),
-    }
-    .open(OnError::Fail)?
-    .texts()
-    .collect();
-    Ok(texts?)
+    Ok(super::e2e_pairs(path)?
+        .into_iter()
+        .map(|(_, text)| text)
+        .collect())
 }
 
 pub fn export(args: ExportArgs, device: DeviceChoice) -> anyhow::Result<()> {
@@ -395,11 +381,7 @@ pub fn export(args: ExportArgs, device: DeviceChoice) -> anyhow::Result<()> {
 }
 
 pub fn eval(args: EvalArgs) -> anyhow::Result<()> {
-    let samples: Vec<String> = std::fs::read_to_string(&args.samples)
-        .with_context(|| format!("reading {}", args.samples.display()))?
-        .lines()
-        .map(str::to_owned)
-        .collect();
+    let samples = super::read_lines(&args.samples)?;
     anyhow::ensure!(
         !samples.is_empty(),
         "{} holds no samples",

@@ -22,3 +22,23 @@ pub fn interactive() -> RunOptions {
         stop_after: None,
     }
 }
+
+/// The lines of a text file (empty lines kept).
+pub fn read_lines(path: &Path) -> anyhow::Result<Vec<String>> {
+    Ok(std::fs::read_to_string(path)
+        .with_context(|| format!("reading {}", path.display()))?
+        .lines()
+        .map(str::to_owned)
+        .collect())
+}
+
+/// `(meaning representation, reference)` pairs of an E2E CSV file.
+pub fn e2e_pairs(path: &Path) -> anyhow::Result<Vec<(String, String)>> {
+    let pairs = ld4lg::data::CorpusSpec::E2e {
+        path: path.to_path_buf(),
+    }
+    .open(ld4lg::data::OnError::Fail)?
+    .map(|e| e.map(|e| (e.source.unwrap_or_default(), e.text)))
+    .collect::<Result<_, _>>()?;
+    Ok(pairs)
+}

@@ -13,6 +13,21 @@ pub fn ngram_counts<T: Hash + Eq + Clone>(tokens: &[T], n: usize) -> HashMap<Vec
     counts
 }
 
+/// For each n-gram, its largest count in any one reference (the clipping bound of BLEU).
+pub(crate) fn max_reference_counts<'a, T: Hash + Eq + Clone + 'a>(
+    references: impl IntoIterator<Item = &'a [T]>,
+    n: usize,
+) -> HashMap<Vec<T>, usize> {
+    let mut max_ref = HashMap::new();
+    for reference in references {
+        for (gram, count) in ngram_counts(reference, n) {
+            let entry = max_ref.entry(gram).or_insert(0);
+            *entry = (*entry).max(count);
+        }
+    }
+    max_ref
+}
+
 /// Corpus BLEU-4 (Papineni et al. 2002) in percent, with one or more references per
 /// hypothesis: clipped n-gram precisions for n = 1..4 summed over the corpus, geometric mean,
 /// brevity penalty against the closest reference length (ties: the shorter). No smoothing,
@@ -30,13 +45,7 @@ pub fn corpus_bleu<T: Hash + Eq + Clone>(hypotheses: &[Vec<T>], references: &[Ve
             .unwrap_or(0);
         for n in 1..=4 {
             let counts = ngram_counts(hypothesis, n);
-            let mut max_ref: HashMap<Vec<T>, usize> = HashMap::new();
-            for reference in refs {
-                for (gram, count) in ngram_counts(reference, n) {
-                    let entry = max_ref.entry(gram).or_insert(0);
-                    *entry = (*entry).max(count);
-                }
-            }
+            let max_ref = max_reference_counts(refs.iter().map(Vec::as_slice), n);
             for (gram, count) in &counts {
                 matches[n - 1] += (*count).min(max_ref.get(gram).copied().unwrap_or(0));
             }

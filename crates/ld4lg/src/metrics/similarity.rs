@@ -14,13 +14,7 @@ pub fn sentence_bleu<T: Hash + Eq + Clone>(hypothesis: &[T], references: &[&[T]]
     }
     let mut log_precision = 0.0;
     for n in 1..=4 {
-        let mut max_ref = std::collections::HashMap::new();
-        for reference in references {
-            for (gram, count) in ngram_counts(reference, n) {
-                let entry = max_ref.entry(gram).or_insert(0usize);
-                *entry = (*entry).max(count);
-            }
-        }
+        let max_ref = super::bleu::max_reference_counts(references.iter().copied(), n);
         let matches: usize = ngram_counts(hypothesis, n)
             .iter()
             .map(|(gram, &count)| count.min(max_ref.get(gram).copied().unwrap_or(0)))

@@ -106,6 +106,19 @@ impl TrainedCondition {
             .map_err(|e| Error::Checkpoint(format!("{}: {e}", path.display())))
     }
 
+    /// The denoiser configuration with its class count or context width set.
+    pub(crate) fn configure(&self, denoiser: LatentDenoiserConfig) -> LatentDenoiserConfig {
+        match self {
+            Self::None => denoiser.with_num_classes(None).with_d_context(None),
+            Self::Class { classes } => denoiser
+                .with_num_classes(Some(classes.len()))
+                .with_d_context(None),
+            Self::Source { encoder } => denoiser
+                .with_num_classes(None)
+                .with_d_context(Some(encoder.d_model)),
+        }
+    }
+
     /// The class id of `name`.
     ///
     /// # Errors
@@ -237,23 +250,6 @@ impl ConditionData {
         match self {
             Self::Source { sources, .. } => Some(sources),
             _ => None,
-        }
-    }
-
-    /// The denoiser configuration with its class count or context width set.
-    pub(crate) fn configure(
-        &self,
-        denoiser: LatentDenoiserConfig,
-        trained: &TrainedCondition,
-    ) -> LatentDenoiserConfig {
-        match trained {
-            TrainedCondition::None => denoiser.with_num_classes(None).with_d_context(None),
-            TrainedCondition::Class { classes } => denoiser
-                .with_num_classes(Some(classes.len()))
-                .with_d_context(None),
-            TrainedCondition::Source { encoder } => denoiser
-                .with_num_classes(None)
-                .with_d_context(Some(encoder.d_model)),
         }
     }
 

@@ -232,8 +232,8 @@ pub fn train_diffusion(
     let (latents, n, [l, d]) = cached_latents(&run, config, &tokenizer, &autoencoder, device)?;
     let (condition, trained_condition) =
         condition_data(&config.condition, &config.train, tokenizer.vocab_size())?;
-    let model_config = condition
-        .configure(config.denoiser.clone(), &trained_condition)
+    let model_config = trained_condition
+        .configure(config.denoiser.clone())
         .with_num_latents(l)
         .with_d_latent(d);
     atomic_write(&run.model_config(), model_config.to_string().as_bytes())?;
