@@ -155,6 +155,28 @@ fn interpolation_edit_and_reconstruction_run() {
 
 #[cfg(feature = "wgpu")]
 #[test]
+fn training_standardises_the_latents_it_diffuses() {
+    use ld4lg::train::{LatentStats, load_latent_stats};
+    let device = Device::flex();
+    let pipeline = LatentDiffusionPipeline::load(trained_run(), &device).unwrap();
+    let shape = pipeline.autoencoder().latent_shape();
+    let stats = load_latent_stats(trained_run(), shape).unwrap();
+    assert_ne!(stats, LatentStats::identity(shape));
+    // The statistics describe the corpus' latents: standardised, they are centred with unit
+    // spread.
+    let texts: Vec<String> = std::fs::read_to_string(trained_run().join("texts.txt"))
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let latents = stats.normalize(pipeline.encode(&texts).unwrap());
+    let mean = latents.clone().mean().into_scalar::<f32>();
+    let spread = latents.powi_scalar(2).mean().into_scalar::<f32>().sqrt();
+    assert!(mean.abs() < 0.05, "mean {mean}");
+    assert!((spread - 1.0).abs() < 0.05, "rms {spread}");
+}
+
+#[test]
 fn wgpu_and_flex_agree_on_the_denoiser_output() {
     use burn::module::Module;
     use burn::tensor::{DeviceKind, Distribution, Tensor};
@@ -199,6 +221,11 @@ fn half_precision_export_loads_and_stays_close() {
         "export {bytes} bytes vs {full} in f32"
     );
     assert!(!out.path().join("diffusion/optimizer.bpk").exists());
+    assert_eq!(
+        std::fs::read(out.path().join("diffusion/latent_stats.json")).unwrap(),
+        std::fs::read(trained_run().join("diffusion/latent_stats.json")).unwrap(),
+        "the export must carry the latent statistics"
+    );
 
     let (original, _) = ld4lg::train::load_denoiser(trained_run(), &device).unwrap();
     let (exported, _) = ld4lg::train::load_denoiser(out.path(), &device).unwrap();

@@ -6,7 +6,10 @@ use crate::denoiser::LatentDenoiser;
 use crate::sampler::{Conditioning, NoiseSource, Sampler, SamplerConfig};
 use crate::schedule::{Coefficients, NoiseSchedule, add_noise};
 use crate::tokenizer::{EncodeOptions, Tokenizer, special};
-use crate::train::{AutoencoderRun, TrainedCondition, encode_sources, load_diffusion_model};
+use crate::train::{
+    AutoencoderRun, LatentStats, TrainedCondition, encode_sources, load_diffusion_model,
+    load_latent_stats,
+};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use std::path::Path;
 
@@ -31,6 +34,7 @@ pub struct LatentDiffusionPipeline {
     source_encoder: Option<crate::autoencoder::TextEncoder>,
     condition: TrainedCondition,
     schedule: NoiseSchedule,
+    latent_stats: LatentStats,
     device: Device,
 }
 
@@ -58,6 +62,7 @@ impl LatentDiffusionPipeline {
                 "the denoiser models latents of shape {found:?}, the autoencoder makes {expected:?}"
             )));
         }
+        let latent_stats = load_latent_stats(run_dir, expected)?;
         Ok(Self {
             tokenizer,
             autoencoder,
@@ -65,6 +70,7 @@ impl LatentDiffusionPipeline {
             source_encoder: model.source_encoder,
             condition,
             schedule,
+            latent_stats,
             device: device.clone(),
         })
     }
@@ -254,7 +260,7 @@ impl LatentDiffusionPipeline {
                 &self.device,
             )
             .map_err(|e| Error::Config(e.to_string()))?;
-        self.decode(latents)
+        self.decode(self.latent_stats.denormalize(latents))
     }
 
     /// `k ≥ 2` texts along the spherical path between the latents of `a` and `b`, both ends
@@ -300,7 +306,7 @@ impl LatentDiffusionPipeline {
                 "edit strength must be in (0, 1], got {strength}"
             )));
         }
-        let x0 = self.encode(texts)?;
+        let x0 = self.latent_stats.normalize(self.encode(texts)?);
         let [n, l, d] = x0.dims();
         let seeds: Vec<u64> = (0..n as u64).map(|i| seed.wrapping_add(i)).collect();
         let mut noise = NoiseSource::from_seeds(&seeds);
@@ -316,7 +322,7 @@ impl LatentDiffusionPipeline {
             .sampler(&config)?
             .sample_from(z, conditioning, &mut noise)
             .map_err(|e| Error::Config(e.to_string()))?;
-        self.decode(latents)
+        self.decode(self.latent_stats.denormalize(latents))
     }
 
     /// Encodes and decodes texts (the autoencoder alone).

@@ -3,7 +3,8 @@
 use super::autoencoder::{DataOrder, step_seed};
 use super::condition::{ConditionConfig, DiffusionModel, TrainedCondition, condition_data};
 use super::{
-    AutoencoderRun, EmaConfig, RunOptions, TrainingConfig, TrainingState, atomic_write, update_ema,
+    AutoencoderRun, EmaConfig, LatentStats, RunOptions, TrainingConfig, TrainingState, atomic_write,
+    update_ema,
 };
 use crate::Error;
 use crate::autoencoder::{Autoencoder, DecodeStrategy};
@@ -73,6 +74,10 @@ pub struct DiffusionRunConfig {
     /// Samples generated and printed at each validation (with the EMA weights). Default: 3.
     #[serde(default = "three")]
     pub preview_samples: usize,
+    /// Standardise the latents before diffusion (per-element mean, one overall standard
+    /// deviation, see [`LatentStats`]). Default: true.
+    #[serde(default = "yes")]
+    pub normalize_latents: bool,
 }
 
 impl DiffusionRunConfig {
@@ -90,12 +95,17 @@ impl DiffusionRunConfig {
             training: TrainingConfig::default(),
             condition: ConditionConfig::default(),
             preview_samples: three(),
+            normalize_latents: true,
         }
     }
 }
 
 fn three() -> usize {
     3
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn half() -> f64 {
@@ -151,6 +161,10 @@ impl DiffusionRun {
     /// Metrics CSV.
     pub fn metrics(&self) -> PathBuf {
         self.stage().join("metrics.csv")
+    }
+    /// Statistics that standardise the autoencoder's latents for the denoiser.
+    pub fn latent_stats(&self) -> PathBuf {
+        self.stage().join("latent_stats.json")
     }
     fn latents(&self) -> PathBuf {
         self.stage().join("latents.f32")
@@ -229,7 +243,15 @@ pub fn train_diffusion(
         dir: run.dir.clone(),
     }
     .load(device)?;
-    let (latents, n, [l, d]) = cached_latents(&run, config, &tokenizer, &autoencoder, device)?;
+    let (mut latents, n, [l, d]) =
+        cached_latents(&run, config, &tokenizer, &autoencoder, device)?;
+    let latent_stats = if config.normalize_latents {
+        LatentStats::fit(&latents, [l, d])?
+    } else {
+        LatentStats::identity([l, d])
+    };
+    latent_stats.save(&run.latent_stats())?;
+    latent_stats.normalize_values(&mut latents);
     let (condition, trained_condition) =
         condition_data(&config.condition, &config.train, tokenizer.vocab_size())?;
     let model_config = trained_condition
@@ -374,6 +396,7 @@ pub fn train_diffusion(
                 sources: condition.sources(),
                 tokenizer: &tokenizer,
                 autoencoder: &autoencoder,
+                latent_stats: &latent_stats,
                 schedule: config.schedule,
                 device,
             };
@@ -463,6 +486,7 @@ struct Preview<'a> {
     sources: Option<&'a [String]>,
     tokenizer: &'a Tokenizer,
     autoencoder: &'a Autoencoder,
+    latent_stats: &'a LatentStats,
     schedule: NoiseSchedule,
     device: &'a Device,
 }
@@ -525,7 +549,7 @@ impl Preview<'_> {
             )
             .map_err(|e| Error::Config(e.to_string()))?;
         let ids = self.autoencoder.decode(
-            latents,
+            self.latent_stats.denormalize(latents),
             &DecodeStrategy::Greedy,
             special::BOS_ID,
             special::EOS_ID,
@@ -537,6 +561,15 @@ impl Preview<'_> {
             .map(|(label, text)| format!("{label}{text}"))
             .collect())
     }
+}
+
+/// The latent statistics of a trained run (the identity for runs trained before latent
+/// standardisation, which have no statistics file).
+pub fn load_latent_stats(run_dir: &Path, shape: [usize; 2]) -> Result<LatentStats, Error> {
+    let run = DiffusionRun {
+        dir: run_dir.to_path_buf(),
+    };
+    LatentStats::load_or_identity(&run.latent_stats(), shape)
 }
 
 /// Loads a trained run's EMA denoiser (and context encoder), its schedule and what it is

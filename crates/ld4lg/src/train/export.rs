@@ -79,6 +79,12 @@ pub fn export_run(
     save_half(&autoencoder, &target_ae.weights())?;
     let (model, _, _) = super::load_diffusion_model(run_dir, device)?;
     save_half(&model.denoiser, &target_diffusion.ema_weights())?;
+    if source_diffusion.latent_stats().exists() {
+        copy(
+            &source_diffusion.latent_stats(),
+            &target_diffusion.latent_stats(),
+        )?;
+    }
     if source_diffusion.condition().exists() {
         copy(&source_diffusion.condition(), &target_diffusion.condition())?;
     }

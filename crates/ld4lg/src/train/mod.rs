@@ -7,6 +7,7 @@ mod condition;
 mod diffusion;
 mod ema;
 mod export;
+mod latent_stats;
 mod lr;
 mod run;
 
@@ -20,9 +21,11 @@ pub use condition::{
 };
 pub use diffusion::{
     DiffusionLoss, DiffusionRun, DiffusionRunConfig, load_denoiser, load_diffusion_model,
+    load_latent_stats,
     train_diffusion,
 };
 pub use ema::{EmaConfig, update_ema};
 pub use export::{export_run, load_weights, save_half};
+pub use latent_stats::LatentStats;
 pub use lr::{Decay, LrSchedule};
 pub use run::{FORMAT_VERSION, RunConfig, RunReport, read_run_config, train_run};
