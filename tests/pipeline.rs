@@ -106,7 +106,9 @@ fn sampler() -> SamplerConfig {
 fn diffusion_loss_falls_well_below_its_start() {
     let losses = losses(trained_run());
     assert_eq!(losses.len(), 6, "{losses:?}");
-    assert!(losses[5] < 0.6 * losses[0], "{losses:?}");
+    // The latents are standardised, so the v target has unit variance and the loss starts
+    // near 1 with no mean left to learn cheaply.
+    assert!(losses[5] < 0.7 * losses[0], "{losses:?}");
 }
 
 #[test]
@@ -154,6 +156,61 @@ fn interpolation_edit_and_reconstruction_run() {
 }
 
 #[cfg(feature = "wgpu")]
+#[test]
+fn probe_keeps_texts_at_low_noise_and_loses_them_at_high_noise() {
+    use ld4lg::probe::{one_step, probe_denoiser};
+    let device = Device::flex();
+    let pipeline = LatentDiffusionPipeline::load(trained_run(), &device).unwrap();
+    let texts: Vec<String> = std::fs::read_to_string(trained_run().join("texts.txt"))
+        .unwrap()
+        .lines()
+        .take(24)
+        .map(str::to_owned)
+        .collect();
+    let clean = ld4lg::train::evaluate_reconstruction(
+        pipeline.autoencoder(),
+        pipeline.tokenizer(),
+        &texts,
+        &ld4lg::autoencoder::DecodeStrategy::Greedy,
+        8,
+        0.0,
+        &device,
+    )
+    .unwrap()
+    .0;
+    let rows = probe_denoiser(&pipeline, &texts, &[0.01, 0.95], &one_step(), 8, 1).unwrap();
+    assert_eq!(rows.len(), 2);
+    let (low, high) = (&rows[0], &rows[1]);
+    assert!(low.alpha_bar > 0.99 && high.alpha_bar < 0.05);
+    // Barely noised latents decode like clean ones, through the denoiser or not.
+    for metrics in [&low.decoder_alone, &low.denoised] {
+        assert!(
+            metrics.token_accuracy >= 0.95 * clean.token_accuracy,
+            "{metrics:?} vs clean {clean:?}"
+        );
+    }
+    // Almost pure noise keeps little of the text.
+    assert!(high.decoder_alone.token_accuracy < low.decoder_alone.token_accuracy);
+    assert!(high.denoised.token_accuracy < low.denoised.token_accuracy);
+    // The corruption itself, undone by 1/√ᾱ, is tiny at t = 0.001.
+    let latents = pipeline.encode(&texts[..4]).unwrap();
+    let noised = pipeline.noised_latents(latents.clone(), 0.001, 3).unwrap();
+    let gap = (noised - latents).abs().max().into_scalar::<f32>();
+    assert!(gap < 0.05, "gap {gap}");
+    assert!(probe_denoiser(&pipeline, &texts, &[0.0], &one_step(), 8, 1).is_err());
+}
+
+#[test]
+fn sphere_rescaling_of_estimates_is_refused_on_standardised_runs() {
+    let device = Device::flex();
+    let pipeline = LatentDiffusionPipeline::load(trained_run(), &device).unwrap();
+    let config = SamplerConfig {
+        normalize_x0: Some(4.0),
+        ..sampler()
+    };
+    assert!(pipeline.generate(1, &config, 0).is_err());
+}
+
 #[test]
 fn training_standardises_the_latents_it_diffuses() {
     use ld4lg::train::{LatentStats, load_latent_stats};

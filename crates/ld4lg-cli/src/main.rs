@@ -50,6 +50,9 @@ enum Command {
     EvalSeq2seq(commands::conditional::EvalSeq2SeqArgs),
     /// Print the distinct meaning representations of an E2E file (a --source-file).
     E2eSources(commands::conditional::E2eSourcesArgs),
+    /// Reconstruct texts through noise: the denoiser's estimate against the decoder alone,
+    /// at several noise levels (a quick check of how much a denoiser has learnt).
+    Probe(commands::probe::ProbeArgs),
     /// Decode points on the path between the latents of two texts.
     Interpolate(commands::autoencoder::InterpolateArgs),
     /// Show the compiled backends and check that the chosen device computes.
@@ -80,6 +83,7 @@ fn main() -> ExitCode {
         Command::EvalClass(args) => commands::conditional::eval_class(args),
         Command::EvalSeq2seq(args) => commands::conditional::eval_seq2seq(args),
         Command::E2eSources(args) => commands::conditional::e2e_sources(args),
+        Command::Probe(args) => commands::probe::run(args, cli.device),
         Command::Info => commands::info::run(cli.device),
     };
     match result {

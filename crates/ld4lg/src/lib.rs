@@ -20,6 +20,7 @@ pub mod data;
 mod error;
 pub mod metrics;
 pub mod pipeline;
+pub mod probe;
 pub mod train;
 
 pub use error::Error;

@@ -186,7 +186,29 @@ impl LatentDiffusionPipeline {
         &self.autoencoder
     }
 
+    /// The noise schedule the denoiser was trained with.
+    pub fn schedule(&self) -> &NoiseSchedule {
+        &self.schedule
+    }
+
+    /// The statistics that standardise latents for the denoiser.
+    pub fn latent_stats(&self) -> &LatentStats {
+        &self.latent_stats
+    }
+
+    /// The device everything runs on.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
     fn sampler(&self, config: &SamplerConfig) -> Result<Sampler<&LatentDenoiser>, Error> {
+        if config.normalize_x0.is_some() && self.latent_stats != LatentStats::identity(self.latent_stats.shape) {
+            // The rescale acts on the sphere latents themselves, which the denoiser of a
+            // standardised run never sees.
+            return Err(Error::Config(
+                "normalize_x0 only applies to runs trained without latent standardisation".into(),
+            ));
+        }
         Sampler::new(&self.denoiser, self.schedule, config.clone())
             .map_err(|e| Error::Config(e.to_string()))
     }
@@ -301,19 +323,24 @@ impl LatentDiffusionPipeline {
         seed: u64,
         conditioning: &Conditioning,
     ) -> Result<Vec<String>, Error> {
-        if !(strength > 0.0 && strength <= 1.0) {
-            return Err(Error::Config(format!(
-                "edit strength must be in (0, 1], got {strength}"
-            )));
-        }
-        let x0 = self.latent_stats.normalize(self.encode(texts)?);
-        let [n, l, d] = x0.dims();
-        let seeds: Vec<u64> = (0..n as u64).map(|i| seed.wrapping_add(i)).collect();
-        let mut noise = NoiseSource::from_seeds(&seeds);
-        let eps = noise.normal(l, d, &self.device);
-        let coefficients =
-            Coefficients::<3>::at_times(&self.schedule, &vec![strength; n], &self.device);
-        let z = add_noise(x0, eps, &coefficients);
+        let latents = self.encode(texts)?;
+        self.decode(self.renoise_latents(latents, strength, config, seed, conditioning)?)
+    }
+
+    /// SDEdit on latents: autoencoder latents are noised to time `strength ∈ (0, 1]` and
+    /// denoised back with `config`'s sampler. Latent `i` draws its noise from `seed + i`.
+    ///
+    /// # Shapes
+    /// - `latents`: `[batch, l, d]` → `[batch, l, d]`
+    pub fn renoise_latents(
+        &self,
+        latents: Tensor<3>,
+        strength: f64,
+        config: &SamplerConfig,
+        seed: u64,
+        conditioning: &Conditioning,
+    ) -> Result<Tensor<3>, Error> {
+        let (z, mut noise) = self.add_noise(latents, strength, seed)?;
         let config = SamplerConfig {
             t_start: strength,
             ..config.clone()
@@ -322,7 +349,49 @@ impl LatentDiffusionPipeline {
             .sampler(&config)?
             .sample_from(z, conditioning, &mut noise)
             .map_err(|e| Error::Config(e.to_string()))?;
-        self.decode(self.latent_stats.denormalize(latents))
+        Ok(self.latent_stats.denormalize(latents))
+    }
+
+    /// The corruption [`Self::renoise_latents`] starts from, undone without the denoiser:
+    /// `z_t / √ᾱ(t)` mapped back to autoencoder latents. Decoding it shows what the decoder
+    /// alone makes of the same noise (same seeds).
+    ///
+    /// # Shapes
+    /// - `latents`: `[batch, l, d]` → `[batch, l, d]`
+    pub fn noised_latents(
+        &self,
+        latents: Tensor<3>,
+        strength: f64,
+        seed: u64,
+    ) -> Result<Tensor<3>, Error> {
+        let (z, _) = self.add_noise(latents, strength, seed)?;
+        let alpha_bar = self.schedule.alpha_bar(strength);
+        Ok(self
+            .latent_stats
+            .denormalize(z.div_scalar(alpha_bar.sqrt())))
+    }
+
+    /// Standardises `latents` and noises them to time `strength`, latent `i` with the noise of
+    /// `seed + i`; returns the noise source positioned after that draw.
+    fn add_noise(
+        &self,
+        latents: Tensor<3>,
+        strength: f64,
+        seed: u64,
+    ) -> Result<(Tensor<3>, NoiseSource), Error> {
+        if !(strength > 0.0 && strength <= 1.0) {
+            return Err(Error::Config(format!(
+                "edit strength must be in (0, 1], got {strength}"
+            )));
+        }
+        let x0 = self.latent_stats.normalize(latents);
+        let [n, l, d] = x0.dims();
+        let seeds: Vec<u64> = (0..n as u64).map(|i| seed.wrapping_add(i)).collect();
+        let mut noise = NoiseSource::from_seeds(&seeds);
+        let eps = noise.normal(l, d, &self.device);
+        let coefficients =
+            Coefficients::<3>::at_times(&self.schedule, &vec![strength; n], &self.device);
+        Ok((add_noise(x0, eps, &coefficients), noise))
     }
 
     /// Encodes and decodes texts (the autoencoder alone).

@@ -2,6 +2,7 @@ pub mod autoencoder;
 pub mod conditional;
 pub mod diffusion;
 pub mod info;
+pub mod probe;
 pub mod tokenizer;
 
 use anyhow::Context;

@@ -181,16 +181,17 @@ pub fn evaluate_reconstruction(
     device: &Device,
 ) -> Result<(ReconstructionMetrics, Vec<String>), Error> {
     device.seed(0);
-    let max_len = model.max_len();
-    let (mut correct, mut total) = (0usize, 0usize);
-    let mut hypotheses: Vec<Vec<u32>> = Vec::new();
-    let mut references: Vec<Vec<u32>> = Vec::new();
-    let mut decoded_texts = Vec::new();
-    for chunk in texts.chunks(batch_size.max(1)) {
-        let batch = tokenizer.encode_batch(chunk, EncodeOptions::new(max_len))?;
-        let (ids, mask) = batch.to_tensors(device);
-        let mut latents = model.encode(ids, mask);
-        if latent_noise > 0.0 {
+    reconstruction_through(
+        model,
+        tokenizer,
+        texts,
+        strategy,
+        batch_size,
+        device,
+        |_, latents| {
+            if latent_noise <= 0.0 {
+                return Ok(latents);
+            }
             let rms = latents
                 .clone()
                 .powi_scalar(2)
@@ -202,8 +203,32 @@ pub fn evaluate_reconstruction(
                 burn::tensor::Distribution::Normal(0.0, latent_noise * f64::from(rms)),
                 device,
             );
-            latents = latents + noise;
-        }
+            Ok(latents + noise)
+        },
+    )
+}
+
+/// Encodes, passes the latents through `transform` (given the index of the chunk's first
+/// text), decodes and scores the result against the texts.
+pub(crate) fn reconstruction_through(
+    model: &Autoencoder,
+    tokenizer: &Tokenizer,
+    texts: &[String],
+    strategy: &DecodeStrategy,
+    batch_size: usize,
+    device: &Device,
+    mut transform: impl FnMut(usize, Tensor<3>) -> Result<Tensor<3>, Error>,
+) -> Result<(ReconstructionMetrics, Vec<String>), Error> {
+    let max_len = model.max_len();
+    let (mut correct, mut total) = (0usize, 0usize);
+    let mut hypotheses: Vec<Vec<u32>> = Vec::new();
+    let mut references: Vec<Vec<u32>> = Vec::new();
+    let mut decoded_texts = Vec::new();
+    let batch_size = batch_size.max(1);
+    for (i, chunk) in texts.chunks(batch_size).enumerate() {
+        let batch = tokenizer.encode_batch(chunk, EncodeOptions::new(max_len))?;
+        let (ids, mask) = batch.to_tensors(device);
+        let latents = transform(i * batch_size, model.encode(ids, mask))?;
         let decoded = model.decode(latents, strategy, special::BOS_ID, special::EOS_ID);
         for (row, (reference, &len)) in decoded
             .into_iter()

@@ -15,6 +15,7 @@ pub use autoencoder::{
     AutoencoderRun, AutoencoderRunConfig, ReconstructionMetrics, RunOptions, TrainingConfig,
     evaluate_reconstruction, train_autoencoder,
 };
+pub(crate) use autoencoder::reconstruction_through;
 pub use checkpoint::{TrainingState, atomic_write};
 pub use condition::{
     ConditionConfig, DiffusionModel, SourceEncoderConfig, TrainedCondition, encode_sources,
