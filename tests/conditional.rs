@@ -140,7 +140,7 @@ fn train_class_run() -> tempfile::TempDir {
             })
             .collect();
         let spec = CorpusSpec::LabelledFiles { files };
-        train_tiny(&dir, spec, ConditionConfig::Class { dropout: 0.2 }, 500);
+        train_tiny(&dir, spec, ConditionConfig::Class { dropout: 0.2 }, 1000);
         dir
     }
 }
