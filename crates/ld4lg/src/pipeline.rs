@@ -202,7 +202,9 @@ impl LatentDiffusionPipeline {
     }
 
     fn sampler(&self, config: &SamplerConfig) -> Result<Sampler<&LatentDenoiser>, Error> {
-        if config.normalize_x0.is_some() && self.latent_stats != LatentStats::identity(self.latent_stats.shape) {
+        if config.normalize_x0.is_some()
+            && self.latent_stats != LatentStats::identity(self.latent_stats.shape)
+        {
             // The rescale acts on the sphere latents themselves, which the denoiser of a
             // standardised run never sees.
             return Err(Error::Config(

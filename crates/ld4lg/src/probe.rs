@@ -8,10 +8,10 @@
 //! middle noise levels, so this is a cheap check of a run long before a full evaluation.
 
 use crate::Error;
+use crate::autoencoder::DecodeStrategy;
 use crate::pipeline::LatentDiffusionPipeline;
 use crate::sampler::{Conditioning, SamplerConfig, SamplerKind};
 use crate::train::{ReconstructionMetrics, reconstruction_through};
-use crate::autoencoder::DecodeStrategy;
 
 /// Reconstruction through noise at one time.
 #[derive(Debug, Clone, PartialEq)]

@@ -3,8 +3,8 @@
 use super::autoencoder::{DataOrder, step_seed};
 use super::condition::{ConditionConfig, DiffusionModel, TrainedCondition, condition_data};
 use super::{
-    AutoencoderRun, EmaConfig, LatentStats, RunOptions, TrainingConfig, TrainingState, atomic_write,
-    update_ema,
+    AutoencoderRun, EmaConfig, LatentStats, RunOptions, TrainingConfig, TrainingState,
+    atomic_write, update_ema,
 };
 use crate::Error;
 use crate::autoencoder::{Autoencoder, DecodeStrategy};
@@ -243,8 +243,7 @@ pub fn train_diffusion(
         dir: run.dir.clone(),
     }
     .load(device)?;
-    let (mut latents, n, [l, d]) =
-        cached_latents(&run, config, &tokenizer, &autoencoder, device)?;
+    let (mut latents, n, [l, d]) = cached_latents(&run, config, &tokenizer, &autoencoder, device)?;
     let latent_stats = if config.normalize_latents {
         LatentStats::fit(&latents, [l, d])?
     } else {

@@ -133,8 +133,7 @@ impl LatentStats {
 
     /// Writes the statistics as JSON (atomically).
     pub fn save(&self, path: &Path) -> Result<(), Error> {
-        let json =
-            serde_json::to_vec_pretty(self).map_err(|e| Error::Checkpoint(e.to_string()))?;
+        let json = serde_json::to_vec_pretty(self).map_err(|e| Error::Checkpoint(e.to_string()))?;
         atomic_write(path, &json)
     }
 }
@@ -178,7 +177,11 @@ mod tests {
         for (g, e) in got.iter().zip(expected) {
             assert!((g - e).abs() < 1e-6);
         }
-        let back: Vec<f32> = stats.denormalize(normalized).into_data().try_to_vec().unwrap();
+        let back: Vec<f32> = stats
+            .denormalize(normalized)
+            .into_data()
+            .try_to_vec()
+            .unwrap();
         for (b, v) in back.iter().zip(VALUES) {
             assert!((b - v).abs() < 1e-5);
         }

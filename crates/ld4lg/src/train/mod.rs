@@ -11,19 +11,18 @@ mod latent_stats;
 mod lr;
 mod run;
 
+pub(crate) use autoencoder::reconstruction_through;
 pub use autoencoder::{
     AutoencoderRun, AutoencoderRunConfig, ReconstructionMetrics, RunOptions, TrainingConfig,
     evaluate_reconstruction, train_autoencoder,
 };
-pub(crate) use autoencoder::reconstruction_through;
 pub use checkpoint::{TrainingState, atomic_write};
 pub use condition::{
     ConditionConfig, DiffusionModel, SourceEncoderConfig, TrainedCondition, encode_sources,
 };
 pub use diffusion::{
     DiffusionLoss, DiffusionRun, DiffusionRunConfig, load_denoiser, load_diffusion_model,
-    load_latent_stats,
-    train_diffusion,
+    load_latent_stats, train_diffusion,
 };
 pub use ema::{EmaConfig, update_ema};
 pub use export::{export_run, load_weights, save_half};
