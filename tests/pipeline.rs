@@ -152,6 +152,23 @@ fn interpolation_edit_and_reconstruction_run() {
     assert!(!edited.trim().is_empty());
     assert!(pipeline.edit("x", 0.0, &sampler(), 1).is_err());
     assert!(pipeline.interpolate("a", "b", 1).is_err());
+    // Through the denoiser at a tiny noise level the path decodes as without it.
+    let (a, b) = (
+        "The Eagle is a coffee shop.",
+        "The Mill is a pub near the river.",
+    );
+    let plain = pipeline.interpolate(a, b, 3).unwrap();
+    let denoised = pipeline
+        .interpolate_denoised(a, b, 3, 0.01, &sampler(), 2)
+        .unwrap();
+    assert_eq!(denoised.len(), 3);
+    assert_eq!(denoised[0], plain[0]);
+    assert_eq!(denoised[2], plain[2]);
+    assert!(
+        pipeline
+            .interpolate_denoised(a, b, 1, 0.5, &sampler(), 2)
+            .is_err()
+    );
     assert_eq!(pipeline.reconstruct(&["The Mill"]).unwrap().len(), 1);
 }
 

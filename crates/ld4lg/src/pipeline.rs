@@ -290,6 +290,33 @@ impl LatentDiffusionPipeline {
     /// `k ≥ 2` texts along the spherical path between the latents of `a` and `b`, both ends
     /// included.
     pub fn interpolate(&self, a: &str, b: &str, k: usize) -> Result<Vec<String>, Error> {
+        self.decode(Tensor::cat(self.slerp_path(a, b, k)?, 0))
+    }
+
+    /// Like [`Self::interpolate`], but every point of the path is noised to time `strength`
+    /// with the same noise (`seed`) and denoised back before decoding, so the denoiser pulls
+    /// the in-between latents, which the autoencoder alone decodes poorly, towards latents of
+    /// real text. The ends come back unchanged when `strength` is small enough for editing
+    /// to keep a text.
+    pub fn interpolate_denoised(
+        &self,
+        a: &str,
+        b: &str,
+        k: usize,
+        strength: f64,
+        config: &SamplerConfig,
+        seed: u64,
+    ) -> Result<Vec<String>, Error> {
+        let denoised = self
+            .slerp_path(a, b, k)?
+            .into_iter()
+            .map(|point| self.renoise_latents(point, strength, config, seed, &Conditioning::none()))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.decode(Tensor::cat(denoised, 0))
+    }
+
+    /// `k ≥ 2` latents along the spherical path between the latents of `a` and `b`.
+    fn slerp_path(&self, a: &str, b: &str, k: usize) -> Result<Vec<Tensor<3>>, Error> {
         if k < 2 {
             return Err(Error::Config(
                 "interpolation needs at least 2 points".into(),
@@ -297,10 +324,9 @@ impl LatentDiffusionPipeline {
         }
         let latents = self.encode(&[a, b])?;
         let (start, end) = (latents.clone().narrow(0, 0, 1), latents.narrow(0, 1, 1));
-        let path: Vec<Tensor<3>> = (0..k)
+        Ok((0..k)
             .map(|i| slerp(start.clone(), end.clone(), i as f64 / (k - 1) as f64))
-            .collect();
-        self.decode(Tensor::cat(path, 0))
+            .collect())
     }
 
     /// Edits `text`: its latent is noised to time `strength ∈ (0, 1]` and denoised back

@@ -148,8 +148,18 @@ pub struct InterpolateArgs {
     #[arg(long, default_value_t = 5)]
     points: usize,
     /// Interpolate linearly instead of spherically.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "denoise")]
     linear: bool,
+    /// Noise every point of the (spherical) path to this time and denoise it back with the
+    /// run's denoiser before decoding (needs a run with a trained denoiser).
+    #[arg(long)]
+    denoise: Option<f64>,
+    /// Noise seed for --denoise (the same noise for every point).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Sampler steps for --denoise (DPM-Solver++ 2M).
+    #[arg(long, default_value_t = 25)]
+    steps: usize,
     /// Start text.
     from: String,
     /// End text.
@@ -239,6 +249,25 @@ pub fn interpolate(args: InterpolateArgs, device: DeviceChoice) -> anyhow::Resul
     use ld4lg::tokenizer::{EncodeOptions, special};
     anyhow::ensure!(args.points >= 2, "--points must be at least 2");
     let device = device.device()?;
+    if let Some(strength) = args.denoise {
+        let pipeline = ld4lg::pipeline::LatentDiffusionPipeline::load(&args.checkpoint, &device)?;
+        let config = ld4lg::sampler::SamplerConfig {
+            steps: args.steps,
+            ..ld4lg::sampler::SamplerConfig::default()
+        };
+        let texts = pipeline.interpolate_denoised(
+            &args.from,
+            &args.to,
+            args.points,
+            strength,
+            &config,
+            args.seed,
+        )?;
+        for (i, text) in texts.iter().enumerate() {
+            println!("{:.2}  {text}", i as f64 / (args.points - 1) as f64);
+        }
+        return Ok(());
+    }
     let (tokenizer, model) = AutoencoderRun {
         dir: args.checkpoint.clone(),
     }

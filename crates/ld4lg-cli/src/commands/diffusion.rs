@@ -42,7 +42,8 @@ pub struct SamplerArgs {
     #[arg(long, default_value_t = 1.0)]
     guidance: f64,
     /// Rescale each latent vector of every x̂₀ estimate to this norm (LD4LG: √d for
-    /// sphere-regularised autoencoders).
+    /// sphere-regularised autoencoders). Only for runs trained without latent
+    /// standardisation (refused otherwise).
     #[arg(long)]
     normalize_x0: Option<f64>,
 }
