@@ -42,7 +42,7 @@ impl LatentStats {
     /// latents do not vary at all.
     pub fn fit(values: &[f32], shape: [usize; 2]) -> Result<Self, Error> {
         let per = shape[0] * shape[1];
-        if per == 0 || values.is_empty() || values.len() % per != 0 {
+        if per == 0 || values.is_empty() || !values.len().is_multiple_of(per) {
             return Err(Error::Config(format!(
                 "cannot fit latent statistics: {} values are not a whole number of {shape:?} latents",
                 values.len()
@@ -64,7 +64,8 @@ impl LatentStats {
             }
         }
         let std = (square / (n * per as f64)).sqrt();
-        if !(std > 1e-12) {
+        // Also catches NaN from non-finite latents.
+        if std.is_nan() || std <= 1e-12 {
             return Err(Error::Config(
                 "cannot fit latent statistics: the latents do not vary".into(),
             ));
