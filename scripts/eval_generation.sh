@@ -3,11 +3,10 @@
 # counts, and scores each set against the E2E dev references (beside 1000 human references).
 # Usage: scripts/eval_generation.sh RUN_DIR [OUT_DIR]
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/common.sh"
 run=${1:?usage: eval_generation.sh RUN_DIR [OUT_DIR]}
 out=${2:-$run/eval}
 mkdir -p "$out"
-ld4lg="${LD4LG:-${CARGO_TARGET_DIR:-$HOME/.cache/ld4lg-target}/release/ld4lg}"
 for spec in "dpm++ 50" "dpm++ 10" "dpm++ 25" "dpm++ 100" "dpm++ 250" "dpm++3m 50" "ddim 50" "ddpm 50" "ddpm 250"; do
   set -- $spec
   file="$out/samples-$1-$2.txt"

@@ -4,14 +4,13 @@
 # validation split, diversity, duplicates, copies of training sentences, length).
 # Usage: scripts/eval_sentiment.sh RUN_DIR [N] [STEPS] [OUT_DIR]
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/common.sh"
 run=${1:?usage: eval_sentiment.sh RUN_DIR [N] [STEPS] [OUT_DIR]}
 n=${2:-500}
 steps=${3:-50}
 out=${4:-$run/eval-sentiment}
 classifier=${CLASSIFIER:-models/yelp/classifier.bin}
 mkdir -p "$out"
-ld4lg="${LD4LG:-${CARGO_TARGET_DIR:-$HOME/.cache/ld4lg-target}/release/ld4lg}"
 for w in 1 1.5 2 3 5; do
   for class in negative positive; do
     file="$out/samples-$class-w$w.txt"

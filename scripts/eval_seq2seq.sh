@@ -4,14 +4,13 @@
 # BLEU-4 and ROUGE-L (`ld4lg eval-seq2seq`).
 # Usage: scripts/eval_seq2seq.sh RUN_DIR [K] [STEPS] [GUIDANCE] [OUT_DIR]
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/common.sh"
 run=${1:?usage: eval_seq2seq.sh RUN_DIR [K] [STEPS] [GUIDANCE] [OUT_DIR]}
 k=${2:-5}
 steps=${3:-50}
 w=${4:-1}
 out=${5:-$run/eval-seq2seq}
 mkdir -p "$out"
-ld4lg="${LD4LG:-${CARGO_TARGET_DIR:-$HOME/.cache/ld4lg-target}/release/ld4lg}"
 "$ld4lg" e2e-sources data/e2e/devset.csv --out "$out/mrs.txt"
 start=$(date +%s%N)
 "$ld4lg" generate --checkpoint "$run" --source-file "$out/mrs.txt" --candidates "$k" --mbr \

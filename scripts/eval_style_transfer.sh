@@ -4,7 +4,7 @@
 # classifier now calls positive and BLEU-4 of each edit against its source.
 # Usage: scripts/eval_style_transfer.sh RUN_DIR [N] [GUIDANCE] [STEPS] [OUT_DIR]
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/common.sh"
 run=${1:?usage: eval_style_transfer.sh RUN_DIR [N] [GUIDANCE] [STEPS] [OUT_DIR]}
 n=${2:-500}
 w=${3:-3}
@@ -12,7 +12,6 @@ steps=${4:-25}
 out=${5:-$run/eval-style}
 classifier=${CLASSIFIER:-models/yelp/classifier.bin}
 mkdir -p "$out"
-ld4lg="${LD4LG:-${CARGO_TARGET_DIR:-$HOME/.cache/ld4lg-target}/release/ld4lg}"
 head -n "$n" data/yelp/test.negative.txt > "$out/sources.txt"
 for s in 0.3 0.45 0.6 0.75; do
   "$ld4lg" edit --checkpoint "$run" --class positive --strength "$s" --guidance "$w" \

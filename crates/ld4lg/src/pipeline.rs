@@ -202,9 +202,7 @@ impl LatentDiffusionPipeline {
     }
 
     fn sampler(&self, config: &SamplerConfig) -> Result<Sampler<&LatentDenoiser>, Error> {
-        if config.normalize_x0.is_some()
-            && self.latent_stats != LatentStats::identity(self.latent_stats.shape)
-        {
+        if config.normalize_x0.is_some() && !self.latent_stats.is_identity() {
             // The rescale acts on the sphere latents themselves, which the denoiser of a
             // standardised run never sees.
             return Err(Error::Config(
@@ -260,7 +258,7 @@ impl LatentDiffusionPipeline {
         seed: u64,
         conditioning: &Conditioning,
     ) -> Result<Vec<String>, Error> {
-        let seeds: Vec<u64> = (0..n as u64).map(|i| seed.wrapping_add(i)).collect();
+        let seeds = consecutive_seeds(seed, n);
         self.sample_with_seeds(&seeds, config, conditioning)
     }
 
@@ -307,12 +305,16 @@ impl LatentDiffusionPipeline {
         config: &SamplerConfig,
         seed: u64,
     ) -> Result<Vec<String>, Error> {
-        let denoised = self
-            .slerp_path(a, b, k)?
-            .into_iter()
-            .map(|point| self.renoise_latents(point, strength, config, seed, &Conditioning::none()))
-            .collect::<Result<Vec<_>, _>>()?;
-        self.decode(Tensor::cat(denoised, 0))
+        // One batch, every point with the same noise stream.
+        let path = Tensor::cat(self.slerp_path(a, b, k)?, 0);
+        let denoised = self.renoise_with_seeds(
+            path,
+            strength,
+            config,
+            &vec![seed; k],
+            &Conditioning::none(),
+        )?;
+        self.decode(denoised)
     }
 
     /// `k ≥ 2` latents along the spherical path between the latents of `a` and `b`.
@@ -368,7 +370,20 @@ impl LatentDiffusionPipeline {
         seed: u64,
         conditioning: &Conditioning,
     ) -> Result<Tensor<3>, Error> {
-        let (z, mut noise) = self.add_noise(latents, strength, seed)?;
+        let seeds = consecutive_seeds(seed, latents.dims()[0]);
+        self.renoise_with_seeds(latents, strength, config, &seeds, conditioning)
+    }
+
+    /// [`Self::renoise_latents`] with one noise seed per latent.
+    fn renoise_with_seeds(
+        &self,
+        latents: Tensor<3>,
+        strength: f64,
+        config: &SamplerConfig,
+        seeds: &[u64],
+        conditioning: &Conditioning,
+    ) -> Result<Tensor<3>, Error> {
+        let (z, mut noise) = self.add_noise(latents, strength, seeds)?;
         let config = SamplerConfig {
             t_start: strength,
             ..config.clone()
@@ -392,7 +407,8 @@ impl LatentDiffusionPipeline {
         strength: f64,
         seed: u64,
     ) -> Result<Tensor<3>, Error> {
-        let (z, _) = self.add_noise(latents, strength, seed)?;
+        let seeds = consecutive_seeds(seed, latents.dims()[0]);
+        let (z, _) = self.add_noise(latents, strength, &seeds)?;
         let alpha_bar = self.schedule.alpha_bar(strength);
         Ok(self
             .latent_stats
@@ -400,12 +416,12 @@ impl LatentDiffusionPipeline {
     }
 
     /// Standardises `latents` and noises them to time `strength`, latent `i` with the noise of
-    /// `seed + i`; returns the noise source positioned after that draw.
+    /// `seeds[i]`; returns the noise source positioned after that draw.
     fn add_noise(
         &self,
         latents: Tensor<3>,
         strength: f64,
-        seed: u64,
+        seeds: &[u64],
     ) -> Result<(Tensor<3>, NoiseSource), Error> {
         if !(strength > 0.0 && strength <= 1.0) {
             return Err(Error::Config(format!(
@@ -414,8 +430,7 @@ impl LatentDiffusionPipeline {
         }
         let x0 = self.latent_stats.normalize(latents);
         let [n, l, d] = x0.dims();
-        let seeds: Vec<u64> = (0..n as u64).map(|i| seed.wrapping_add(i)).collect();
-        let mut noise = NoiseSource::from_seeds(&seeds);
+        let mut noise = NoiseSource::from_seeds(seeds);
         let eps = noise.normal(l, d, &self.device);
         let coefficients =
             Coefficients::<3>::at_times(&self.schedule, &vec![strength; n], &self.device);
@@ -427,4 +442,9 @@ impl LatentDiffusionPipeline {
         let latents = self.encode(texts)?;
         self.decode(latents)
     }
+}
+
+/// `seed, seed + 1, …`: one noise seed per example, so any example can be redone alone.
+fn consecutive_seeds(seed: u64, n: usize) -> Vec<u64> {
+    (0..n as u64).map(|i| seed.wrapping_add(i)).collect()
 }

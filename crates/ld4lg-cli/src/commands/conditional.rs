@@ -1,7 +1,7 @@
 //! Measuring conditional generation: an independent sentiment classifier, attribute accuracy
 //! of class-conditional samples, and multi-reference scores of sequence-to-sequence outputs.
 
-use super::{e2e_pairs, read_lines};
+use super::{e2e_pairs, ensure_aligned, read_lines};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use ld4lg::classifier::{NgramClassifier, NgramClassifierConfig};
@@ -221,13 +221,7 @@ pub fn eval_class(args: EvalClassArgs) -> anyhow::Result<()> {
     );
     if let Some(path) = &args.sources {
         let sources = read_lines(path)?;
-        anyhow::ensure!(
-            sources.len() == samples.len(),
-            "{} has {} lines for {} samples",
-            path.display(),
-            sources.len(),
-            samples.len()
-        );
+        ensure_aligned(path, sources.len(), samples.len(), "samples")?;
         let hypotheses: Vec<Vec<String>> = samples.iter().map(|s| metric_tokens(s)).collect();
         let references: Vec<Vec<Vec<String>>> =
             sources.iter().map(|s| vec![metric_tokens(s)]).collect();
@@ -270,13 +264,7 @@ pub fn eval_seq2seq(args: EvalSeq2SeqArgs) -> anyhow::Result<()> {
     };
     if let Some(path) = &args.outputs {
         let outputs = read_lines(path)?;
-        anyhow::ensure!(
-            outputs.len() == sources.len(),
-            "{} has {} lines for {} sources",
-            path.display(),
-            outputs.len(),
-            sources.len()
-        );
+        ensure_aligned(path, outputs.len(), sources.len(), "sources")?;
         report("outputs", &outputs);
     }
     if let Some(path) = &args.candidates {
@@ -288,13 +276,7 @@ pub fn eval_seq2seq(args: EvalSeq2SeqArgs) -> anyhow::Result<()> {
                     .with_context(|| format!("{} line {}", path.display(), i + 1))
             })
             .collect::<anyhow::Result<_>>()?;
-        anyhow::ensure!(
-            sets.len() == sources.len(),
-            "{} has {} lines for {} sources",
-            path.display(),
-            sets.len(),
-            sources.len()
-        );
+        ensure_aligned(path, sets.len(), sources.len(), "sources")?;
         let k = sets.iter().map(Vec::len).max().unwrap_or(0);
         let pick = |choose: &dyn Fn(usize, &[String]) -> usize| -> Vec<String> {
             sets.iter()

@@ -33,6 +33,21 @@ pub fn read_lines(path: &Path) -> anyhow::Result<Vec<String>> {
         .collect())
 }
 
+/// Checks that a file of `lines` lines lines up with `expected` items (`what`: "samples").
+pub fn ensure_aligned(
+    path: &Path,
+    lines: usize,
+    expected: usize,
+    what: &str,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        lines == expected,
+        "{} has {lines} lines for {expected} {what}",
+        path.display()
+    );
+    Ok(())
+}
+
 /// `(meaning representation, reference)` pairs of an E2E CSV file.
 pub fn e2e_pairs(path: &Path) -> anyhow::Result<Vec<(String, String)>> {
     let pairs = ld4lg::data::CorpusSpec::E2e {

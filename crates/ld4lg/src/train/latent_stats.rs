@@ -35,6 +35,11 @@ impl LatentStats {
         }
     }
 
+    /// Whether these statistics change nothing.
+    pub fn is_identity(&self) -> bool {
+        self.std == 1.0 && self.mean.iter().all(|&m| m == 0.0)
+    }
+
     /// Fits the statistics to `values`, `n` latents of `shape` stored row-major.
     ///
     /// # Errors
@@ -203,7 +208,9 @@ mod tests {
             LatentStats::load_or_identity(&path, [1, 2]).unwrap(),
             LatentStats::identity([1, 2])
         );
+        assert!(LatentStats::identity([1, 2]).is_identity());
         let stats = LatentStats::fit(&VALUES, [1, 2]).unwrap();
+        assert!(!stats.is_identity());
         stats.save(&path).unwrap();
         assert_eq!(LatentStats::load_or_identity(&path, [1, 2]).unwrap(), stats);
         assert!(LatentStats::load_or_identity(&path, [2, 1]).is_err());
