@@ -31,6 +31,9 @@ pub struct Sampler<M> {
     denoiser: M,
     schedule: NoiseSchedule,
     config: SamplerConfig,
+    /// `(mean [1, l, d], std)` when the denoiser works on standardised latents
+    /// `(x − mean)/std`: [`SamplerConfig::normalize_x0`] then acts on `x`, not on them.
+    standardisation: Option<(Tensor<3>, f64)>,
 }
 
 /// Log signal level `ln ᾱ = −softplus(−λ)`.
@@ -58,7 +61,24 @@ impl<M: Denoiser> Sampler<M> {
             denoiser,
             schedule,
             config,
+            standardisation: None,
         })
+    }
+
+    /// Declares that the denoiser works on standardised latents `(x − mean)/std`, so that
+    /// [`SamplerConfig::normalize_x0`] rescales the vectors of `x = x̂₀·std + mean` (e.g. an
+    /// autoencoder's √d-sphere latents) and maps the result back.
+    ///
+    /// # Shapes
+    /// - `mean`: `[l, d]`
+    pub fn with_standardisation(mut self, mean: Tensor<2>, std: f64) -> Result<Self, SamplerError> {
+        if !(std.is_finite() && std > 0.0) {
+            return Err(SamplerError::InvalidConfig(format!(
+                "standardisation std must be positive, got {std}"
+            )));
+        }
+        self.standardisation = Some((mean.unsqueeze(), std));
+        Ok(self)
     }
 
     /// The configuration.
@@ -128,7 +148,13 @@ impl<M: Denoiser> Sampler<M> {
             let mut x0 = prediction.to_sample(output.clone(), z.clone(), &c_t);
             let eps = match self.config.normalize_x0 {
                 Some(norm) => {
-                    x0 = normalize_vectors(x0, norm);
+                    x0 = match &self.standardisation {
+                        None => normalize_vectors(x0, norm),
+                        Some((mean, std)) => {
+                            let x = x0.mul_scalar(*std) + mean.clone();
+                            (normalize_vectors(x, norm) - mean.clone()).div_scalar(*std)
+                        }
+                    };
                     // ε consistent with the renormalised x̂₀.
                     (z.clone() - x0.clone() * c_t.alpha.clone()) / c_t.sigma.clone()
                 }

@@ -195,6 +195,54 @@ fn renormalised_estimates_have_the_requested_norm() {
 }
 
 #[test]
+fn renormalisation_of_standardised_latents_acts_on_the_original_space() {
+    let device = Device::flex();
+    let config = SamplerConfig {
+        kind: SamplerKind::Ddpm {
+            variance: DdpmVariance::Large,
+        },
+        steps: 3,
+        normalize_x0: Some(2.0),
+        ..SamplerConfig::default()
+    };
+    let mean_values: Vec<f32> = (0..12).map(|i| 0.25 * i as f32 - 1.0).collect();
+    let mean = Tensor::<2>::from_data(TensorData::new(mean_values, [3, 4]), &device);
+    let std = 0.5;
+    let sampler = Sampler::new(ClassMean::default(), NoiseSchedule::default(), config)
+        .unwrap()
+        .with_standardisation(mean.clone(), std)
+        .unwrap();
+    let x = sampler
+        .sample(
+            [3, 4],
+            &classes(&[0, 4], &device),
+            &mut NoiseSource::from_seed(1, 2),
+            &device,
+        )
+        .unwrap();
+    // The last DDPM step returns x̂₀ itself: back in the original space, every vector has the
+    // requested norm, while the standardised vectors do not.
+    let original = x.clone().mul_scalar(std) + mean.unsqueeze::<3>();
+    for norm in values(original.powi_scalar(2).sum_dim(2).sqrt()) {
+        assert!((norm - 2.0).abs() < 1e-4, "{norm}");
+    }
+    let standardised = values(x.powi_scalar(2).sum_dim(2).sqrt());
+    assert!(
+        standardised.iter().any(|n| (n - 2.0).abs() > 0.1),
+        "{standardised:?}"
+    );
+
+    let bad = Sampler::new(
+        ClassMean::default(),
+        NoiseSchedule::default(),
+        SamplerConfig::default(),
+    )
+    .unwrap()
+    .with_standardisation(Tensor::<2>::zeros([3, 4], &device), 0.0);
+    assert!(bad.is_err());
+}
+
+#[test]
 fn seeds_make_samples_reproducible_and_independent() {
     let device = Device::flex();
     let run = |seeds: &[u64]| {

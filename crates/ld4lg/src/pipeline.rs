@@ -202,14 +202,16 @@ impl LatentDiffusionPipeline {
     }
 
     fn sampler(&self, config: &SamplerConfig) -> Result<Sampler<&LatentDenoiser>, Error> {
-        if config.normalize_x0.is_some() && !self.latent_stats.is_identity() {
-            // The rescale acts on the sphere latents themselves, which the denoiser of a
-            // standardised run never sees.
-            return Err(Error::Config(
-                "normalize_x0 only applies to runs trained without latent standardisation".into(),
-            ));
+        let sampler = Sampler::new(&self.denoiser, self.schedule, config.clone())
+            .map_err(|e| Error::Config(e.to_string()))?;
+        if self.latent_stats.is_identity() {
+            return Ok(sampler);
         }
-        Sampler::new(&self.denoiser, self.schedule, config.clone())
+        // normalize_x0 rescales the autoencoder's own (sphere) latents, not the standardised
+        // ones the denoiser sees.
+        let (mean, std) = self.latent_stats.to_tensor(&self.device);
+        sampler
+            .with_standardisation(mean, std)
             .map_err(|e| Error::Config(e.to_string()))
     }
 

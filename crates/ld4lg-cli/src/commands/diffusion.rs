@@ -42,8 +42,8 @@ pub struct SamplerArgs {
     #[arg(long, default_value_t = 1.0)]
     guidance: f64,
     /// Rescale each latent vector of every x̂₀ estimate to this norm (LD4LG: √d for
-    /// sphere-regularised autoencoders). Only for runs trained without latent
-    /// standardisation (refused otherwise).
+    /// sphere-regularised autoencoders: 5.657 for d = 32). On runs with standardised latents
+    /// the rescale acts on the autoencoder's latents, before standardisation.
     #[arg(long)]
     normalize_x0: Option<f64>,
 }
