@@ -36,6 +36,11 @@ pub struct TokenizerConfig {
     pub min_frequency: u64,
     /// Lower-case all text before tokenising. Default: false.
     pub lowercase: bool,
+    /// Words that always become one token of their own, e.g. a corpus' placeholders such as
+    /// Yelp's `_num_`, which subword merges would otherwise split into pieces that a model
+    /// can reassemble wrongly (`numnum`). Matched as whole words on the normalised text.
+    /// Default: none.
+    pub whole_words: Vec<String>,
 }
 
 impl Default for TokenizerConfig {
@@ -45,6 +50,7 @@ impl Default for TokenizerConfig {
             vocab_size: 4000,
             min_frequency: 2,
             lowercase: false,
+            whole_words: Vec::new(),
         }
     }
 }

@@ -92,6 +92,7 @@ impl Tokenizer {
         if non_blank.load(Ordering::Relaxed) == 0 {
             return Err(TokenizerError::EmptyCorpus.into());
         }
+        add_whole_words(&mut inner, &config.whole_words).map_err(E::from)?;
         Self::from_inner(inner, None).map_err(E::from)
     }
 
@@ -272,6 +273,27 @@ impl Tokenizer {
 }
 
 /// An empty tokenizer pipeline and its trainer, ready for `train`.
+/// Adds `words` to a trained tokenizer as single tokens matched on whole words.
+fn add_whole_words(
+    inner: &mut tokenizers::Tokenizer,
+    words: &[String],
+) -> Result<(), TokenizerError> {
+    if let Some(bad) = words
+        .iter()
+        .find(|w| w.is_empty() || w.chars().any(char::is_whitespace))
+    {
+        return Err(TokenizerError::InvalidConfig(format!(
+            "whole word {bad:?} must be non-empty and without spaces"
+        )));
+    }
+    let tokens: Vec<AddedToken> = words
+        .iter()
+        .map(|w| AddedToken::from(w.clone(), false).single_word(true))
+        .collect();
+    inner.add_tokens(tokens);
+    Ok(())
+}
+
 fn untrained(
     config: &TokenizerConfig,
 ) -> Result<(tokenizers::Tokenizer, TrainerWrapper), TokenizerError> {
@@ -386,6 +408,7 @@ mod tests {
             vocab_size: 400,
             min_frequency: 1,
             lowercase: false,
+            whole_words: Vec::new(),
         }
     }
 
@@ -434,6 +457,40 @@ mod tests {
         assert_eq!(tokenizer.normalize("The MILL").unwrap(), "the mill");
         let ids = tokenizer.encode("The MILL").unwrap();
         assert_eq!(tokenizer.decode(&ids).unwrap(), "the mill");
+    }
+
+    #[test]
+    fn whole_words_stay_one_token_and_round_trip() {
+        let with_placeholder = TokenizerConfig {
+            whole_words: vec!["_num_".into()],
+            ..config(TokenizerKind::Bpe)
+        };
+        let tokenizer = Tokenizer::train(&with_placeholder, CORPUS.iter()).unwrap();
+        let placeholder = tokenizer
+            .token_to_id("_num_")
+            .expect("added to the vocabulary");
+        let plain = trained(TokenizerKind::Bpe);
+        assert_eq!(tokenizer.vocab_size(), plain.vocab_size() + 1);
+        for text in ["we waited _num_ minutes", "_num_ stars", "only _num_"] {
+            let ids = tokenizer.encode(text).unwrap();
+            assert_eq!(
+                ids.iter().filter(|&&id| id == placeholder).count(),
+                1,
+                "{text}"
+            );
+            assert_eq!(tokenizer.decode(&ids).unwrap(), text);
+            // Without it, the placeholder is split into several pieces.
+            let pieces = plain.encode(text).unwrap().len();
+            assert!(pieces > ids.len(), "{text}: {pieces} vs {}", ids.len());
+        }
+        let bad = TokenizerConfig {
+            whole_words: vec!["two words".into()],
+            ..config(TokenizerKind::Bpe)
+        };
+        assert!(matches!(
+            Tokenizer::train(&bad, CORPUS.iter()),
+            Err(TokenizerError::InvalidConfig(_))
+        ));
     }
 
     #[test]

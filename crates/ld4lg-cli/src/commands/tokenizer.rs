@@ -53,6 +53,9 @@ pub struct TrainArgs {
     /// Lower-case the text.
     #[arg(long)]
     lowercase: bool,
+    /// A word that always stays one token (repeatable), e.g. `--whole-word _num_`.
+    #[arg(long = "whole-word")]
+    whole_words: Vec<String>,
     /// Where to write tokenizer.json.
     #[arg(long)]
     out: PathBuf,
@@ -103,6 +106,7 @@ fn train(args: TrainArgs) -> anyhow::Result<()> {
         vocab_size: args.vocab_size,
         min_frequency: args.min_frequency,
         lowercase: args.lowercase,
+        whole_words: args.whole_words,
     };
     let progress = ProgressBar::new_spinner().with_style(
         ProgressStyle::with_template("{spinner} reading corpus: {human_pos} texts ({per_sec})")
