@@ -290,7 +290,7 @@ fn add_whole_words(
         .iter()
         .map(|w| AddedToken::from(w.clone(), false).single_word(true))
         .collect();
-    inner.add_tokens(tokens);
+    inner.add_tokens(tokens).map_err(TokenizerError::backend)?;
     Ok(())
 }
 
