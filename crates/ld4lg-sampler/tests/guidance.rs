@@ -167,9 +167,8 @@ fn self_conditioning_feeds_the_previous_estimate() {
     assert!(plain.denoiser().calls.borrow().iter().all(|&(_, has)| !has));
 }
 
-#[test]
-fn renormalised_estimates_have_the_requested_norm() {
-    let device = Device::flex();
+/// DDPM (whose last step returns x̂₀ itself) with every x̂₀ rescaled to norm 2.
+fn renormalising_sampler() -> Sampler<ClassMean> {
     let config = SamplerConfig {
         kind: SamplerKind::Ddpm {
             variance: DdpmVariance::Large,
@@ -178,15 +177,25 @@ fn renormalised_estimates_have_the_requested_norm() {
         normalize_x0: Some(2.0),
         ..SamplerConfig::default()
     };
-    let sampler = Sampler::new(ClassMean::default(), NoiseSchedule::default(), config).unwrap();
-    let x = sampler
+    Sampler::new(ClassMean::default(), NoiseSchedule::default(), config).unwrap()
+}
+
+/// Two examples of classes 0 and 4, latents `[2, 3, 4]`.
+fn sample_two(sampler: &Sampler<ClassMean>, device: &Device) -> Tensor<3> {
+    sampler
         .sample(
             [3, 4],
-            &classes(&[0, 4], &device),
+            &classes(&[0, 4], device),
             &mut NoiseSource::from_seed(1, 2),
-            &device,
+            device,
         )
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn renormalised_estimates_have_the_requested_norm() {
+    let device = Device::flex();
+    let x = sample_two(&renormalising_sampler(), &device);
     let norms = values(x.powi_scalar(2).sum_dim(2).sqrt());
     assert_eq!(norms.len(), 6);
     for norm in norms {
@@ -197,30 +206,14 @@ fn renormalised_estimates_have_the_requested_norm() {
 #[test]
 fn renormalisation_of_standardised_latents_acts_on_the_original_space() {
     let device = Device::flex();
-    let config = SamplerConfig {
-        kind: SamplerKind::Ddpm {
-            variance: DdpmVariance::Large,
-        },
-        steps: 3,
-        normalize_x0: Some(2.0),
-        ..SamplerConfig::default()
-    };
     let mean_values: Vec<f32> = (0..12).map(|i| 0.25 * i as f32 - 1.0).collect();
     let mean = Tensor::<2>::from_data(TensorData::new(mean_values, [3, 4]), &device);
     let std = 0.5;
-    let sampler = Sampler::new(ClassMean::default(), NoiseSchedule::default(), config)
-        .unwrap()
+    let sampler = renormalising_sampler()
         .with_standardisation(mean.clone(), std)
         .unwrap();
-    let x = sampler
-        .sample(
-            [3, 4],
-            &classes(&[0, 4], &device),
-            &mut NoiseSource::from_seed(1, 2),
-            &device,
-        )
-        .unwrap();
-    // The last DDPM step returns x̂₀ itself: back in the original space, every vector has the
+    let x = sample_two(&sampler, &device);
+    // Back in the original space, every vector has the
     // requested norm, while the standardised vectors do not.
     let original = x.clone().mul_scalar(std) + mean.unsqueeze::<3>();
     for norm in values(original.powi_scalar(2).sum_dim(2).sqrt()) {
