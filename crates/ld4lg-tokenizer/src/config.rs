@@ -36,7 +36,7 @@ pub struct TokenizerConfig {
     pub min_frequency: u64,
     /// Lower-case all text before tokenising. Default: false.
     pub lowercase: bool,
-    /// Words that always become one token of their own, e.g. a corpus' placeholders such as
+    /// Words that always become one token of their own, e.g. a corpus' number marker such as
     /// Yelp's `_num_`, which subword merges would otherwise split into pieces that a model
     /// can reassemble wrongly (`numnum`). Matched as whole words on the normalised text.
     /// Default: none.

@@ -461,12 +461,12 @@ mod tests {
 
     #[test]
     fn whole_words_stay_one_token_and_round_trip() {
-        let with_placeholder = TokenizerConfig {
+        let with_num_token = TokenizerConfig {
             whole_words: vec!["_num_".into()],
             ..config(TokenizerKind::Bpe)
         };
-        let tokenizer = Tokenizer::train(&with_placeholder, CORPUS.iter()).unwrap();
-        let placeholder = tokenizer
+        let tokenizer = Tokenizer::train(&with_num_token, CORPUS.iter()).unwrap();
+        let num_token = tokenizer
             .token_to_id("_num_")
             .expect("added to the vocabulary");
         let plain = trained(TokenizerKind::Bpe);
@@ -474,12 +474,12 @@ mod tests {
         for text in ["we waited _num_ minutes", "_num_ stars", "only _num_"] {
             let ids = tokenizer.encode(text).unwrap();
             assert_eq!(
-                ids.iter().filter(|&&id| id == placeholder).count(),
+                ids.iter().filter(|&&id| id == num_token).count(),
                 1,
                 "{text}"
             );
             assert_eq!(tokenizer.decode(&ids).unwrap(), text);
-            // Without it, the placeholder is split into several pieces.
+            // Without it, `_num_` is split into several pieces.
             let pieces = plain.encode(text).unwrap().len();
             assert!(pieces > ids.len(), "{text}: {pieces} vs {}", ids.len());
         }

@@ -204,11 +204,11 @@ impl LatentDiffusionPipeline {
     fn sampler(&self, config: &SamplerConfig) -> Result<Sampler<&LatentDenoiser>, Error> {
         let sampler = Sampler::new(&self.denoiser, self.schedule, config.clone())
             .map_err(|e| Error::Config(e.to_string()))?;
-        if self.latent_stats.is_identity() {
+        if config.normalize_x0.is_none() || self.latent_stats.is_identity() {
             return Ok(sampler);
         }
         // normalize_x0 rescales the autoencoder's own (sphere) latents, not the standardised
-        // ones the denoiser sees.
+        // ones the denoiser sees; only then does the sampler need the statistics.
         let (mean, std) = self.latent_stats.to_tensor(&self.device);
         sampler
             .with_standardisation(mean, std)

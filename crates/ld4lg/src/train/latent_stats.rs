@@ -99,9 +99,10 @@ impl LatentStats {
 
     /// The per-element mean `[l, d]` as a tensor, and the overall standard deviation.
     pub fn to_tensor(&self, device: &Device) -> (Tensor<2>, f64) {
-        let [l, d] = self.shape;
-        let mean = Tensor::from_data(TensorData::new(self.mean.clone(), [l, d]), device);
-        (mean, f64::from(self.std))
+        (
+            self.mean_tensor(device).reshape(self.shape),
+            f64::from(self.std),
+        )
     }
 
     /// Autoencoder latents → the denoiser's space.
