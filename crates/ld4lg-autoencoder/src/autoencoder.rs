@@ -53,6 +53,11 @@ pub struct AutoencoderConfig {
     /// tolerates the small errors of generated latents. 0 disables it.
     #[config(default = 0.0)]
     pub latent_noise: f64,
+    /// Autoregressive decoder only: in training, each input token after `<s>` is replaced
+    /// by `<mask>` with this probability (word dropout), so the decoder has to read the
+    /// latents instead of leaning on the text so far. 0 disables it.
+    #[config(default = 0.0)]
+    pub word_dropout: f64,
     /// Width of the reconstruction network and the decoder (may be smaller than `d_model`).
     #[config(default = 128)]
     pub d_decoder: usize,
@@ -80,6 +85,7 @@ pub struct Autoencoder {
     #[module(skip)]
     regularizer: LatentRegularizer,
     latent_noise: f64,
+    word_dropout: f64,
     d_latent: usize,
 }
 
@@ -96,6 +102,22 @@ pub struct AutoencoderOutput {
     pub targets: Tensor<2, Int>,
     /// `true` where the target is padding, `[batch, seq]`.
     pub target_padding: Tensor<2, Bool>,
+}
+
+/// Id that word dropout puts in place of a token: the tokenizer's `<mask>`.
+pub const MASK_ID: i64 = 4;
+
+/// Replaces each token after the first (`<s>`) by [`MASK_ID`] with probability `p`.
+///
+/// # Shapes
+/// - `ids`: `[batch, seq]` with `seq >= 2`
+fn drop_words(ids: Tensor<2, Int>, p: f64) -> Tensor<2, Int> {
+    let [batch, seq] = ids.dims();
+    let device = ids.device();
+    let keep_first = Tensor::<2, Int>::zeros([batch, 1], &device).equal_elem(1);
+    let dropped = Tensor::<2>::random([batch, seq - 1], Distribution::Uniform(0.0, 1.0), &device)
+        .lower_elem(p);
+    ids.mask_fill(Tensor::cat(vec![keep_first, dropped], 1), MASK_ID)
 }
 
 /// How to decode latents.
@@ -146,6 +168,7 @@ impl AutoencoderConfig {
             autoregressive,
             regularizer: self.regularizer,
             latent_noise: self.latent_noise,
+            word_dropout: self.word_dropout,
             d_latent: self.d_latent,
         }
     }
@@ -230,7 +253,10 @@ impl Autoencoder {
         let (logits, targets, target_padding) = match (&self.parallel, &self.autoregressive) {
             (Some(decoder), _) => (decoder.forward(memory, seq), ids, padding),
             (None, Some(decoder)) => {
-                let inputs = ids.clone().narrow(1, 0, seq - 1);
+                let mut inputs = ids.clone().narrow(1, 0, seq - 1);
+                if training && self.word_dropout > 0.0 && seq > 2 {
+                    inputs = drop_words(inputs, self.word_dropout);
+                }
                 let logits = decoder.forward(inputs, memory);
                 (
                     logits,
@@ -307,6 +333,42 @@ impl Autoencoder {
                 DecodeStrategy::Beam(config) => decoder.beam_search(memory, bos, eos, config),
             },
             (None, None) => unreachable!("an autoencoder always has a decoder"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::TensorData;
+
+    fn ids(batch: usize, seq: usize) -> Tensor<2, Int> {
+        // Every id is 10 or more, so a masked one is always visible.
+        let values: Vec<i64> = (0..(batch * seq) as i64).map(|i| 10 + i % 50).collect();
+        Tensor::from_data(TensorData::new(values, [batch, seq]), &Device::flex())
+    }
+
+    fn rows(t: Tensor<2, Int>) -> Vec<i64> {
+        t.into_data().try_to_vec_as().unwrap()
+    }
+
+    #[test]
+    fn word_dropout_masks_about_p_of_the_tokens_and_never_the_first() {
+        let (batch, seq) = (64, 33);
+        let original = rows(ids(batch, seq));
+        assert_eq!(rows(drop_words(ids(batch, seq), 0.0)), original);
+        let all = rows(drop_words(ids(batch, seq), 1.0));
+        for (i, (&a, &o)) in all.iter().zip(&original).enumerate() {
+            let expected = if i % seq == 0 { o } else { MASK_ID };
+            assert_eq!(a, expected);
+        }
+        let some = rows(drop_words(ids(batch, seq), 0.3));
+        let masked = some.iter().filter(|&&v| v == MASK_ID).count();
+        let fraction = masked as f64 / (batch * (seq - 1)) as f64;
+        // 2 048 Bernoulli(0.3) draws: the standard deviation of the fraction is 0.010.
+        assert!((fraction - 0.3).abs() < 0.05, "masked fraction {fraction}");
+        for (i, (&s, &o)) in some.iter().zip(&original).enumerate() {
+            assert!(s == o || (s == MASK_ID && i % seq != 0));
         }
     }
 }

@@ -18,7 +18,7 @@ mod perceiver;
 mod regularizer;
 
 pub use autoencoder::{
-    Autoencoder, AutoencoderConfig, AutoencoderOutput, DecodeStrategy, DecoderKind,
+    Autoencoder, AutoencoderConfig, AutoencoderOutput, DecodeStrategy, DecoderKind, MASK_ID,
 };
 pub use autoregressive::{AutoregressiveDecoder, AutoregressiveDecoderConfig, BeamSearchConfig};
 pub use encoder::{TextEncoder, TextEncoderConfig};

@@ -207,3 +207,26 @@ fn beam_search_of_width_one_is_greedy() {
         assert!(seq.last() == Some(&EOS) || seq.len() == 15, "{seq:?}");
     }
 }
+
+#[test]
+fn word_dropout_acts_in_training_only() {
+    let device = Device::flex();
+    let model = tiny(DecoderKind::Autoregressive, LatentRegularizer::L2Sphere)
+        .with_word_dropout(0.5)
+        .init(&device);
+    let (ids, padding) = batch(&sentences(8, 3), 0, &device);
+    let loss = |training: bool| {
+        model
+            .forward_loss(ids.clone(), padding.clone(), training)
+            .cross_entropy
+            .into_scalar::<f32>()
+    };
+    let evaluation = loss(false);
+    device.seed(1);
+    assert_eq!(loss(false), evaluation, "evaluation masks nothing");
+    let first = loss(true);
+    device.seed(2);
+    let second = loss(true);
+    assert_ne!(first, second, "each draw masks different words");
+    assert_ne!(first, evaluation);
+}

@@ -1,7 +1,8 @@
 //! Training the latent denoiser on the latents of a trained, frozen autoencoder.
 
-use super::autoencoder::{DataOrder, step_seed};
+use super::autoencoder::step_seed;
 use super::condition::{ConditionConfig, DiffusionModel, TrainedCondition, condition_data};
+use super::data_order::DataOrder;
 use super::{
     AutoencoderRun, EmaConfig, LatentStats, RunOptions, TrainingConfig, TrainingState,
     atomic_write, update_ema,

@@ -4,6 +4,7 @@ mod autoencoder;
 mod checkpoint;
 mod common;
 mod condition;
+mod data_order;
 mod diffusion;
 mod ema;
 mod export;
