@@ -55,9 +55,16 @@ pub struct AutoencoderConfig {
     pub latent_noise: f64,
     /// Autoregressive decoder only: in training, each input token after `<s>` is replaced
     /// by `<mask>` with this probability (word dropout), so the decoder has to read the
-    /// latents instead of leaning on the text so far. 0 disables it.
-    #[config(default = 0.0)]
-    pub word_dropout: f64,
+    /// latents instead of leaning on the text so far. `None` or 0 disables it (an option so
+    /// that configurations saved before it existed still load).
+    #[config(default = "None")]
+    pub word_dropout: Option<f64>,
+    /// Parallel decoder only: train it over all `max_len` positions, as decoding runs it,
+    /// instead of over the batch's longest text. Its positions attend to each other, so their
+    /// number changes every output: on the E2E autoencoder, decoding over each text's own
+    /// length instead of `max_len` drops token accuracy from 0.973 to 0.915. `None` = false.
+    #[config(default = "None")]
+    pub full_length_training: Option<bool>,
     /// Width of the reconstruction network and the decoder (may be smaller than `d_model`).
     #[config(default = 128)]
     pub d_decoder: usize,
@@ -86,6 +93,7 @@ pub struct Autoencoder {
     regularizer: LatentRegularizer,
     latent_noise: f64,
     word_dropout: f64,
+    full_length_training: bool,
     d_latent: usize,
 }
 
@@ -96,7 +104,8 @@ pub struct AutoencoderOutput {
     pub loss: Tensor<1>,
     /// Token cross-entropy alone (padding ignored), a scalar.
     pub cross_entropy: Tensor<1>,
-    /// Predicted token ids, `[batch, seq]`, aligned with `targets`.
+    /// Predicted token ids, `[batch, seq]` (`[batch, max_len]` for a parallel decoder with
+    /// `full_length_training`), aligned with `targets`.
     pub predictions: Tensor<2, Int>,
     /// Target ids, `[batch, seq]`.
     pub targets: Tensor<2, Int>,
@@ -168,7 +177,8 @@ impl AutoencoderConfig {
             autoregressive,
             regularizer: self.regularizer,
             latent_noise: self.latent_noise,
-            word_dropout: self.word_dropout,
+            word_dropout: self.word_dropout.unwrap_or(0.0),
+            full_length_training: self.full_length_training.unwrap_or(false),
             d_latent: self.d_latent,
         }
     }
@@ -251,6 +261,14 @@ impl Autoencoder {
         }
         let memory = self.expander.forward(latents);
         let (logits, targets, target_padding) = match (&self.parallel, &self.autoregressive) {
+            (Some(decoder), _) if self.full_length_training && seq < decoder.max_len() => {
+                let extra = decoder.max_len() - seq;
+                let device = ids.device();
+                let ids = Tensor::cat(vec![ids, Tensor::zeros([batch, extra], &device)], 1);
+                let pad = Tensor::<2, Int>::ones([batch, extra], &device).equal_elem(1);
+                let padding = Tensor::cat(vec![padding, pad], 1);
+                (decoder.forward(memory, decoder.max_len()), ids, padding)
+            }
             (Some(decoder), _) => (decoder.forward(memory, seq), ids, padding),
             (None, Some(decoder)) => {
                 let mut inputs = ids.clone().narrow(1, 0, seq - 1);

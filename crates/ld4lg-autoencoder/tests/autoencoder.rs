@@ -212,7 +212,7 @@ fn beam_search_of_width_one_is_greedy() {
 fn word_dropout_acts_in_training_only() {
     let device = Device::flex();
     let model = tiny(DecoderKind::Autoregressive, LatentRegularizer::L2Sphere)
-        .with_word_dropout(0.5)
+        .with_word_dropout(Some(0.5))
         .init(&device);
     let (ids, padding) = batch(&sentences(8, 3), 0, &device);
     let loss = |training: bool| {
@@ -229,4 +229,52 @@ fn word_dropout_acts_in_training_only() {
     let second = loss(true);
     assert_ne!(first, second, "each draw masks different words");
     assert_ne!(first, evaluation);
+}
+
+#[test]
+fn configurations_saved_before_word_dropout_still_load() {
+    let mut json =
+        serde_json::to_value(tiny(DecoderKind::Parallel, LatentRegularizer::L2Sphere)).unwrap();
+    json.as_object_mut().unwrap().remove("word_dropout");
+    let config: AutoencoderConfig = serde_json::from_value(json).unwrap();
+    assert_eq!(config.word_dropout, None);
+}
+
+#[test]
+fn full_length_training_predicts_what_decoding_gives() {
+    let device = Device::flex();
+    let rows = sentences(6, 5);
+    let (ids, padding) = batch(&rows, 0, &device);
+    let seq = ids.dims()[1];
+    let plain = tiny(DecoderKind::Parallel, LatentRegularizer::L2Sphere).init(&device);
+    let output = plain.forward_loss(ids.clone(), padding.clone(), false);
+    assert_eq!(output.predictions.dims(), [6, seq]);
+
+    let model = tiny(DecoderKind::Parallel, LatentRegularizer::L2Sphere)
+        .with_full_length_training(Some(true))
+        .init(&device);
+    let output = model.forward_loss(ids.clone(), padding.clone(), false);
+    assert_eq!(output.predictions.dims(), [6, 16]);
+    assert_eq!(output.targets.dims(), [6, 16]);
+    let predicted: Vec<i64> = output.predictions.into_data().try_to_vec_as().unwrap();
+    let decoded = model.decode(
+        model.encode(ids, padding),
+        &DecodeStrategy::Greedy,
+        BOS,
+        EOS,
+    );
+    for (row, text) in predicted.chunks(16).zip(&decoded) {
+        // Decoding's rule: skip `<s>`, stop before `<pad>` or after `</s>`.
+        let mut expected = Vec::new();
+        for &id in &row[1..] {
+            if id == 0 {
+                break;
+            }
+            expected.push(id as u32);
+            if id as u32 == EOS {
+                break;
+            }
+        }
+        assert_eq!(text, &expected);
+    }
 }
