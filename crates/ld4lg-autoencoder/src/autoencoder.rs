@@ -107,9 +107,9 @@ pub struct AutoencoderOutput {
     /// Predicted token ids, `[batch, seq]` (`[batch, max_len]` for a parallel decoder with
     /// `full_length_training`), aligned with `targets`.
     pub predictions: Tensor<2, Int>,
-    /// Target ids, `[batch, seq]`.
+    /// Target ids, the shape of `predictions`.
     pub targets: Tensor<2, Int>,
-    /// `true` where the target is padding, `[batch, seq]`.
+    /// `true` where the target is padding, the shape of `predictions`.
     pub target_padding: Tensor<2, Bool>,
 }
 
