@@ -52,17 +52,11 @@ impl DataOrder {
 
     /// The examples of micro-batch number `global` (counting from 0 over the whole run).
     pub(crate) fn batch(&mut self, batch: usize, global: u64) -> Vec<usize> {
-        match self.lengths.take() {
-            // Grouping needs at least one full batch per epoch.
-            Some(lengths) if batch > 0 && self.n >= batch => {
-                let out = self.grouped_batch(&lengths, batch, global);
-                self.lengths = Some(lengths);
-                out
-            }
-            lengths => {
-                self.lengths = lengths;
-                self.plain_batch(batch, global)
-            }
+        // Grouping needs at least one full batch per epoch.
+        if self.lengths.is_some() && batch > 0 && self.n >= batch {
+            self.grouped_batch(batch, global)
+        } else {
+            self.plain_batch(batch, global)
         }
     }
 
@@ -80,12 +74,13 @@ impl DataOrder {
             .collect()
     }
 
-    fn grouped_batch(&mut self, lengths: &[usize], batch: usize, global: u64) -> Vec<usize> {
+    fn grouped_batch(&mut self, batch: usize, global: u64) -> Vec<usize> {
         let per_epoch = self.n / batch;
         let (epoch, index) = (global as usize / per_epoch, global as usize % per_epoch);
         if self.epoch != Some(epoch) {
             let mut order = self.permutation(epoch);
             order.truncate(per_epoch * batch);
+            let lengths = self.lengths.as_deref().unwrap_or_default();
             // A stable sort keeps the shuffled order among texts of equal length.
             for pool in order.chunks_mut(POOL_BATCHES * batch) {
                 pool.sort_by_key(|&i| lengths[i]);
