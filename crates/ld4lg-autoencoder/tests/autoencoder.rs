@@ -9,6 +9,7 @@ use ld4lg_autoencoder::{
     LatentRegularizer,
 };
 use rand::{RngExt, SeedableRng, rngs::ChaCha8Rng};
+use std::sync::{Mutex, MutexGuard};
 
 const VOCAB: usize = 40;
 const BOS: u32 = 1;
@@ -59,12 +60,21 @@ fn tiny(decoder: DecoderKind, regularizer: LatentRegularizer) -> AutoencoderConf
         .with_regularizer(regularizer)
 }
 
+/// Flex has one random generator for the whole process, and the test harness runs tests on
+/// several threads: without this lock, one test's draws would shift another's, and a seeded
+/// initialisation or training run would differ from run to run.
+fn random_generator() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 fn max_abs_diff(a: Tensor<3>, b: Tensor<3>) -> f32 {
     (a - b).abs().max().into_scalar::<f32>()
 }
 
 #[test]
 fn latents_have_a_fixed_shape_whatever_the_length() {
+    let _random = random_generator();
     let device = Device::flex();
     let model = tiny(DecoderKind::Parallel, LatentRegularizer::L2Sphere).init(&device);
     for rows in [sentences(3, 1), vec![vec![BOS, 5, EOS]]] {
@@ -77,6 +87,7 @@ fn latents_have_a_fixed_shape_whatever_the_length() {
 
 #[test]
 fn padding_content_does_not_change_the_latents() {
+    let _random = random_generator();
     let device = Device::flex();
     for regularizer in [LatentRegularizer::L2Sphere, LatentRegularizer::None] {
         let model = tiny(DecoderKind::Parallel, regularizer).init(&device);
@@ -122,20 +133,22 @@ fn overfit(
 
 #[test]
 fn a_small_model_memorises_32_sentences_with_either_decoder() {
+    let _random = random_generator();
     let rows = sentences(32, 3);
-    // Tests share Flex's global random generator, so initialisations vary between runs: the
-    // budget is generous (memorisation usually takes a few hundred steps).
+    // Seeded and run under the generator lock, so the number of steps is the same every run.
     for decoder in [DecoderKind::Parallel, DecoderKind::Autoregressive] {
-        let (_, steps) = overfit(&tiny(decoder, LatentRegularizer::L2Sphere), &rows, 2000);
+        let (_, steps) = overfit(&tiny(decoder, LatentRegularizer::L2Sphere), &rows, 500);
+        eprintln!("{decoder:?}: all 32 exact after {steps} steps");
         assert!(
-            steps < 2000,
-            "{decoder:?}: no exact reconstruction of all 32 after 2000 steps"
+            steps < 500,
+            "{decoder:?}: no exact reconstruction of all 32 after 500 steps"
         );
     }
 }
 
 #[test]
 fn every_parameter_receives_a_gradient() {
+    let _random = random_generator();
     let device = Device::flex().autodiff();
     for (decoder, regularizer) in [
         (DecoderKind::Parallel, LatentRegularizer::L2Sphere),
@@ -162,6 +175,7 @@ fn every_parameter_receives_a_gradient() {
 
 #[test]
 fn save_then_load_gives_identical_outputs() {
+    let _random = random_generator();
     let device = Device::flex();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("model.bpk");
@@ -180,6 +194,7 @@ fn save_then_load_gives_identical_outputs() {
 
 #[test]
 fn beam_search_of_width_one_is_greedy() {
+    let _random = random_generator();
     let rows = sentences(8, 6);
     let (model, _) = overfit(
         &tiny(DecoderKind::Autoregressive, LatentRegularizer::L2Sphere),
@@ -210,6 +225,7 @@ fn beam_search_of_width_one_is_greedy() {
 
 #[test]
 fn word_dropout_acts_in_training_only() {
+    let _random = random_generator();
     let device = Device::flex();
     let model = tiny(DecoderKind::Autoregressive, LatentRegularizer::L2Sphere)
         .with_word_dropout(Some(0.5))
@@ -233,6 +249,7 @@ fn word_dropout_acts_in_training_only() {
 
 #[test]
 fn configurations_saved_before_word_dropout_still_load() {
+    let _random = random_generator();
     let mut json =
         serde_json::to_value(tiny(DecoderKind::Parallel, LatentRegularizer::L2Sphere)).unwrap();
     json.as_object_mut().unwrap().remove("word_dropout");
@@ -242,6 +259,7 @@ fn configurations_saved_before_word_dropout_still_load() {
 
 #[test]
 fn full_length_training_predicts_what_decoding_gives() {
+    let _random = random_generator();
     let device = Device::flex();
     let rows = sentences(6, 5);
     let (ids, padding) = batch(&rows, 0, &device);
