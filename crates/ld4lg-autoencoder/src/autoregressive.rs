@@ -5,7 +5,7 @@ use burn::nn::{
 };
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use ld4lg_nn::{LearnedPositions, TransformerBlock, TransformerBlockConfig};
+use ld4lg_nn::{BlockCache, LearnedPositions, TransformerBlock, TransformerBlockConfig};
 
 /// Configuration of the [`AutoregressiveDecoder`].
 #[derive(Config, Debug)]
@@ -91,17 +91,35 @@ impl AutoregressiveDecoder {
         self.head.forward(self.norm.forward(x))
     }
 
-    /// Log-probabilities of the next token after each prefix, on the host.
-    fn next_log_probs(&self, prefixes: &[Vec<u32>], memory: Tensor<3>) -> Vec<Vec<f32>> {
-        let rows = prefixes.len();
-        let len = prefixes[0].len();
-        let device = memory.device();
-        let flat: Vec<i64> = prefixes.iter().flatten().map(|&t| i64::from(t)).collect();
-        let ids = Tensor::<2, Int>::from_data(TensorData::new(flat, [rows, len]), &device);
-        let logits = self.forward(ids, memory);
+    /// One cache per block for incremental decoding, the memory projected once.
+    ///
+    /// # Shapes
+    /// - `memory`: `[batch, l, d_model]`
+    fn start_caches(&self, memory: Tensor<3>) -> Vec<BlockCache> {
+        self.blocks
+            .iter()
+            .map(|block| block.start_cache(Some((memory.clone(), None))))
+            .collect()
+    }
+
+    /// Feeds one token per row at the next position and returns the log-probabilities of the
+    /// token after it, on the host; the caches grow by that position. Costs one position per
+    /// row instead of the whole prefix.
+    fn step(&self, tokens: &[u32], caches: &mut [BlockCache], device: &Device) -> Vec<Vec<f32>> {
+        let rows = tokens.len();
+        let position = caches.first().map_or(0, BlockCache::len);
+        let ids = Tensor::<2, Int>::from_data(
+            TensorData::new(tokens.iter().map(|&t| i64::from(t)).collect(), [rows, 1]),
+            device,
+        );
+        let mut x =
+            self.tokens.forward(ids) + self.positions.first(position + 1).narrow(1, position, 1);
+        for (block, cache) in self.blocks.iter().zip(caches.iter_mut()) {
+            x = block.forward_step(x, cache);
+        }
+        let logits = self.head.forward(self.norm.forward(x));
         let vocab = logits.dims()[2];
-        let last = logits.slice([0..rows, len - 1..len]).reshape([rows, vocab]);
-        let values: Vec<f32> = log_softmax(last, 1)
+        let values: Vec<f32> = log_softmax(logits.reshape([rows, vocab]), 1)
             .into_data()
             .try_to_vec_as()
             .unwrap_or_default();
@@ -115,20 +133,33 @@ impl AutoregressiveDecoder {
     /// - `memory`: `[batch, l, d_model]`
     pub fn greedy(&self, memory: Tensor<3>, bos: u32, eos: u32) -> Vec<Vec<u32>> {
         let batch = memory.dims()[0];
-        let mut sequences: Vec<Vec<u32>> = vec![vec![bos]; batch];
-        let mut done = vec![false; batch];
+        let device = memory.device();
+        let mut caches = self.start_caches(memory);
+        let mut sequences: Vec<Vec<u32>> = vec![Vec::new(); batch];
+        // Rows of the caches, in order: the examples still decoding.
+        let mut active: Vec<usize> = (0..batch).collect();
+        let mut last = vec![bos; batch];
         for _ in 1..self.max_len() {
-            let log_probs = self.next_log_probs(&sequences, memory.clone());
-            for (b, row) in log_probs.iter().enumerate() {
-                let token = if done[b] { eos } else { argmax(row) };
+            let log_probs = self.step(&last, &mut caches, &device);
+            let mut kept = Vec::with_capacity(active.len());
+            last.clear();
+            for (row, &b) in active.iter().enumerate() {
+                let token = argmax(&log_probs[row]);
                 sequences[b].push(token);
-                done[b] |= token == eos;
+                if token != eos {
+                    kept.push(row);
+                    last.push(token);
+                }
             }
-            if done.iter().all(|&d| d) {
+            if kept.is_empty() {
                 break;
             }
+            if kept.len() < active.len() {
+                caches = select_rows(caches, &kept, &device);
+                active = kept.iter().map(|&row| active[row]).collect();
+            }
         }
-        sequences.into_iter().map(|s| trim(&s[1..], eos)).collect()
+        sequences
     }
 
     /// Beam search; with `beam_size = 1` and no n-gram ban it equals [`Self::greedy`].
@@ -142,37 +173,26 @@ impl AutoregressiveDecoder {
         eos: u32,
         config: &BeamSearchConfig,
     ) -> Vec<Vec<u32>> {
-        let [batch, l, d] = memory.dims();
+        let batch = memory.dims()[0];
         let k = config.beam_size.max(1);
         let device = memory.device();
         let normalised =
             |score: f64, len: usize| score / (len.max(1) as f64).powf(config.length_penalty);
-        // Per example: alive (tokens, score) and finished (tokens, normalised score).
+        // Per example: alive (tokens, score) and finished (tokens, normalised score). The rows
+        // of `caches` are the alive hypotheses, example by example.
         let mut alive: Vec<Vec<(Vec<u32>, f64)>> = vec![vec![(vec![bos], 0.0)]; batch];
         let mut finished: Vec<Vec<(Vec<u32>, f64)>> = vec![Vec::new(); batch];
+        let mut caches = self.start_caches(memory);
         for step in 1..self.max_len() {
-            let owners: Vec<usize> = alive
+            let last: Vec<u32> = alive
                 .iter()
-                .enumerate()
-                .flat_map(|(b, beams)| std::iter::repeat_n(b, beams.len()))
+                .flatten()
+                .map(|(tokens, _)| tokens.last().copied().unwrap_or(bos))
                 .collect();
-            if owners.is_empty() {
-                break;
-            }
-            let prefixes: Vec<Vec<u32>> = alive.iter().flatten().map(|(t, _)| t.clone()).collect();
-            let index = Tensor::<1, Int>::from_data(
-                TensorData::new(
-                    owners.iter().map(|&b| b as i64).collect::<Vec<_>>(),
-                    [owners.len()],
-                ),
-                &device,
-            );
-            let beam_memory = memory
-                .clone()
-                .select(0, index)
-                .reshape([owners.len(), l, d]);
-            let log_probs = self.next_log_probs(&prefixes, beam_memory);
+            let log_probs = self.step(&last, &mut caches, &device);
             let mut row = 0;
+            // Cache row of each new alive hypothesis's parent.
+            let mut parents: Vec<usize> = Vec::new();
             for b in 0..batch {
                 let beams = std::mem::take(&mut alive[b]);
                 let mut candidates: Vec<(usize, u32, f64)> = Vec::new();
@@ -185,15 +205,25 @@ impl AutoregressiveDecoder {
                         .filter(|(t, _)| !banned.contains(&(*t as u32)))
                         .map(|(t, &s)| (t as u32, s))
                         .collect();
-                    best.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-                    for (token, s) in best.into_iter().take(k) {
+                    // Highest score first, ties to the lower id: a total order, so selecting
+                    // the top k then sorting them equals sorting the whole vocabulary.
+                    let order =
+                        |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+                    if best.len() > k {
+                        best.select_nth_unstable_by(k - 1, order);
+                        best.truncate(k);
+                    }
+                    best.sort_by(order);
+                    for (token, s) in best {
                         candidates.push((i, token, score + f64::from(s)));
                     }
                 }
+                let first_row = row;
                 row += beams.len();
                 candidates
                     .sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)).then(a.1.cmp(&b.1)));
                 let last_step = step + 1 == self.max_len();
+                let first_parent = parents.len();
                 for (i, token, score) in candidates {
                     if alive[b].len() >= k || finished[b].len() >= k {
                         break;
@@ -205,12 +235,18 @@ impl AutoregressiveDecoder {
                         finished[b].push((tokens, normalised(score, len)));
                     } else {
                         alive[b].push((tokens, score));
+                        parents.push(first_row + i);
                     }
                 }
                 if finished[b].len() >= k {
                     alive[b].clear();
+                    parents.truncate(first_parent);
                 }
             }
+            if parents.is_empty() {
+                break;
+            }
+            caches = select_rows(caches, &parents, &device);
         }
         (0..batch)
             .map(|b| {
@@ -231,6 +267,18 @@ impl AutoregressiveDecoder {
             })
             .collect()
     }
+}
+
+/// Keeps (and repeats) the listed rows of every block's cache.
+fn select_rows(caches: Vec<BlockCache>, rows: &[usize], device: &Device) -> Vec<BlockCache> {
+    let index = Tensor::<1, Int>::from_data(
+        TensorData::new(rows.iter().map(|&r| r as i64).collect(), [rows.len()]),
+        device,
+    );
+    caches
+        .into_iter()
+        .map(|cache| cache.select_rows(index.clone()))
+        .collect()
 }
 
 fn argmax(row: &[f32]) -> u32 {
@@ -266,6 +314,36 @@ fn banned_tokens(tokens: &[u32], n: usize) -> Vec<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cached_steps_give_the_teacher_forced_log_probabilities() {
+        use burn::tensor::Distribution;
+        let device = Device::flex();
+        let decoder = AutoregressiveDecoderConfig::new(11, 8, 16)
+            .with_n_layers(2)
+            .with_n_heads(2)
+            .init(&device);
+        let memory = Tensor::<3>::random([2, 3, 16], Distribution::Normal(0.0, 1.0), &device);
+        let rows = [[1u32, 5, 7, 3, 9], [1, 4, 4, 10, 2]];
+        let flat: Vec<i64> = rows.iter().flatten().map(|&t| i64::from(t)).collect();
+        let ids = Tensor::<2, Int>::from_data(TensorData::new(flat, [2, 5]), &device);
+        let forced: Vec<f32> = log_softmax(decoder.forward(ids, memory.clone()), 2)
+            .into_data()
+            .try_to_vec_as()
+            .unwrap();
+        let mut caches = decoder.start_caches(memory);
+        for (position, (&first, &second)) in rows[0].iter().zip(&rows[1]).enumerate() {
+            let tokens = [first, second];
+            let stepped = decoder.step(&tokens, &mut caches, &device);
+            for (b, row) in stepped.iter().enumerate() {
+                let offset = (b * 5 + position) * 11;
+                for (v, value) in row.iter().enumerate() {
+                    let diff = (value - forced[offset + v]).abs();
+                    assert!(diff < 1e-4, "row {b}, position {position}: {diff}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn repeated_ngrams_are_banned() {

@@ -3,7 +3,7 @@ use burn::module::Module;
 use burn::nn::{Linear, LinearConfig, RmsNorm, RmsNormConfig};
 use burn::tensor::module::attention;
 use burn::tensor::ops::AttentionModuleOptions;
-use burn::tensor::{Bool, Tensor};
+use burn::tensor::{Bool, Int, Tensor};
 
 /// Configuration of [`Attention`].
 #[derive(Config, Debug)]
@@ -62,6 +62,46 @@ impl AttentionConfig {
     }
 }
 
+/// Keys and values of a context, split into heads, kept so that later queries (the next
+/// token of an autoregressive decoder, or every step's attention to a fixed memory) do not
+/// project the context again.
+#[derive(Clone, Debug)]
+pub struct KeyValue {
+    /// `[batch, n_heads, n_context, d_head]`, after the key RMSNorm when there is one.
+    pub key: Tensor<4>,
+    /// `[batch, n_heads, n_context, d_head]`.
+    pub value: Tensor<4>,
+}
+
+impl KeyValue {
+    /// Number of context positions held.
+    pub fn len(&self) -> usize {
+        self.key.dims()[2]
+    }
+
+    /// Whether no context position is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Appends the positions of `other` after those of `self`.
+    pub fn append(self, other: KeyValue) -> KeyValue {
+        KeyValue {
+            key: Tensor::cat(vec![self.key, other.key], 2),
+            value: Tensor::cat(vec![self.value, other.value], 2),
+        }
+    }
+
+    /// Keeps (and repeats) the batch rows listed in `rows`, e.g. the parents of the beams
+    /// that survive a step of beam search.
+    pub fn select_rows(self, rows: Tensor<1, Int>) -> KeyValue {
+        KeyValue {
+            key: self.key.select(0, rows.clone()),
+            value: self.value.select(0, rows),
+        }
+    }
+}
+
 impl Attention {
     /// Attends from `query` to `context`.
     ///
@@ -77,20 +117,45 @@ impl Attention {
         context_padding: Option<Tensor<2, Bool>>,
         causal: bool,
     ) -> Tensor<3> {
+        let context = self.key_value(context);
+        self.attend(query, &context, context_padding, causal)
+    }
+
+    /// Projects a context to keys and values, split into heads.
+    ///
+    /// # Shapes
+    /// - `context`: `[batch, n_context, d_context]`
+    /// - output: keys and values `[batch, n_heads, n_context, d_model / n_heads]`
+    pub fn key_value(&self, context: Tensor<3>) -> KeyValue {
+        let [batch, n_context, _] = context.dims();
+        let mut key = self.split_heads(self.key.forward(context.clone()), batch, n_context);
+        if let Some(norm) = &self.key_norm {
+            key = norm.forward(key);
+        }
+        let value = self.split_heads(self.value.forward(context), batch, n_context);
+        KeyValue { key, value }
+    }
+
+    /// Attends from `query` to keys and values made by [`Self::key_value`]. With `causal`,
+    /// query `i` sees context positions up to `i`.
+    ///
+    /// # Shapes
+    /// - `query`: `[batch, n_query, d_model]`
+    /// - `context`: keys and values `[batch, n_heads, n_context, d_model / n_heads]`
+    /// - `context_padding`: `[batch, n_context]`, `true` at padding (ignored keys)
+    /// - output: `[batch, n_query, d_model]`
+    pub fn attend(
+        &self,
+        query: Tensor<3>,
+        context: &KeyValue,
+        context_padding: Option<Tensor<2, Bool>>,
+        causal: bool,
+    ) -> Tensor<3> {
         let [batch, n_query, d_model] = query.dims();
-        let n_context = context.dims()[1];
-        let heads = |x: Tensor<3>, n: usize| {
-            x.reshape([batch, n, self.n_heads, d_model / self.n_heads])
-                .swap_dims(1, 2)
-        };
-        let mut q = heads(self.query.forward(query), n_query);
-        let mut k = heads(self.key.forward(context.clone()), n_context);
-        let v = heads(self.value.forward(context), n_context);
+        let n_context = context.len();
+        let mut q = self.split_heads(self.query.forward(query), batch, n_query);
         if let Some(norm) = &self.query_norm {
             q = norm.forward(q);
-        }
-        if let Some(norm) = &self.key_norm {
-            k = norm.forward(k);
         }
         let mask = context_padding.map(|padding| {
             padding.reshape([batch, 1, 1, n_context]).expand([
@@ -105,9 +170,22 @@ impl Attention {
             softcap: None,
             is_causal: causal,
         };
-        let out = attention(q, k, v, mask, None, options);
+        let out = attention(
+            q,
+            context.key.clone(),
+            context.value.clone(),
+            mask,
+            None,
+            options,
+        );
         self.output
             .forward(out.swap_dims(1, 2).reshape([batch, n_query, d_model]))
+    }
+
+    fn split_heads(&self, x: Tensor<3>, batch: usize, n: usize) -> Tensor<4> {
+        let d_model = x.dims()[2];
+        x.reshape([batch, n, self.n_heads, d_model / self.n_heads])
+            .swap_dims(1, 2)
     }
 }
 
@@ -148,5 +226,36 @@ mod tests {
             .max()
             .into_scalar::<f32>();
         assert!(diff < 1e-5, "{diff}");
+    }
+
+    #[test]
+    fn attending_to_an_appended_cache_equals_causal_attention() {
+        let device = Device::flex();
+        let attention = AttentionConfig::new(8)
+            .with_n_heads(2)
+            .with_qk_norm(true)
+            .init(&device);
+        let x = Tensor::<3>::random([2, 4, 8], Distribution::Normal(0.0, 1.0), &device);
+        let full = attention.forward(x.clone(), x.clone(), None, true);
+        let mut cache: Option<KeyValue> = None;
+        for i in 0..4 {
+            let token = x.clone().slice([0..2, i..i + 1]);
+            let new = attention.key_value(token.clone());
+            let kv = match cache.take() {
+                Some(past) => past.append(new),
+                None => new,
+            };
+            let step = attention.attend(token, &kv, None, false);
+            let diff = (full.clone().slice([0..2, i..i + 1]) - step)
+                .abs()
+                .max()
+                .into_scalar::<f32>();
+            assert!(diff < 1e-5, "position {i}: {diff}");
+            cache = Some(kv);
+        }
+        let rows = Tensor::<1, Int>::from_data(TensorData::new(vec![1i64, 1, 0], [3]), &device);
+        let selected = cache.unwrap().select_rows(rows);
+        assert_eq!(selected.key.dims(), [3, 2, 4, 4]);
+        assert_eq!(selected.len(), 4);
     }
 }

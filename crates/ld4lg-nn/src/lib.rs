@@ -8,6 +8,6 @@ mod attention;
 mod block;
 mod positions;
 
-pub use attention::{Attention, AttentionConfig};
-pub use block::{CrossAttention, TransformerBlock, TransformerBlockConfig};
+pub use attention::{Attention, AttentionConfig, KeyValue};
+pub use block::{BlockCache, CrossAttention, TransformerBlock, TransformerBlockConfig};
 pub use positions::LearnedPositions;

@@ -1,0 +1,53 @@
+//! Latents → token ids through the autoregressive decoder (greedy and beam search, with its
+//! key/value cache) and the parallel decoder, on an untrained model of the E2E configuration's
+//! shape. Untrained weights never emit `</s>` early, so every run decodes all 63 positions: a
+//! fixed amount of work.
+//!
+//! `cargo bench --bench decoding`
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use ld4lg::autoencoder::{AutoencoderConfig, BeamSearchConfig, DecodeStrategy, DecoderKind};
+use ld4lg::backend::DeviceChoice;
+use ld4lg::burn::tensor::{Distribution, Tensor};
+
+fn decode(c: &mut Criterion) {
+    let device = DeviceChoice::default_compiled()
+        .expect("a backend is compiled in")
+        .device()
+        .expect("compiled backends give devices");
+    let batch = 16;
+    let mut group = c.benchmark_group("decode_b16_len64_vocab4000");
+    group.sample_size(10);
+    for (name, kind, strategy) in [
+        ("parallel", DecoderKind::Parallel, DecodeStrategy::Greedy),
+        (
+            "autoregressive_greedy",
+            DecoderKind::Autoregressive,
+            DecodeStrategy::Greedy,
+        ),
+        (
+            "autoregressive_beam4",
+            DecoderKind::Autoregressive,
+            DecodeStrategy::Beam(BeamSearchConfig::new().with_beam_size(4)),
+        ),
+    ] {
+        // configs/e2e-autoencoder.json's model, vocabulary of 4 000.
+        let model = AutoencoderConfig::new()
+            .with_vocab_size(4000)
+            .with_max_len(64)
+            .with_d_model(128)
+            .with_num_latents(16)
+            .with_d_latent(32)
+            .with_d_decoder(128)
+            .with_decoder(kind)
+            .init(&device);
+        let latents = Tensor::<3>::random([batch, 16, 32], Distribution::Normal(0.0, 1.0), &device);
+        group.bench_function(BenchmarkId::from_parameter(name), |b| {
+            b.iter(|| model.decode(latents.clone(), &strategy, 1, 2))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, decode);
+criterion_main!(benches);
