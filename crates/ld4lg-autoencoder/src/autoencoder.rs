@@ -65,6 +65,12 @@ pub struct AutoencoderConfig {
     /// length instead of `max_len` drops token accuracy from 0.973 to 0.915. `None` = false.
     #[config(default = "None")]
     pub full_length_training: Option<bool>,
+    /// Parallel decoder only: its output layer scores tokens against the encoder's token
+    /// embeddings (plus a bias) instead of an output matrix of its own, so a token's input and
+    /// output representations are one and rare tokens learn from both sides. Needs
+    /// `d_decoder == d_model`. `None` = false.
+    #[config(default = "None")]
+    pub tie_embeddings: Option<bool>,
     /// Width of the reconstruction network and the decoder (may be smaller than `d_model`).
     #[config(default = 128)]
     pub d_decoder: usize,
@@ -139,12 +145,35 @@ pub enum DecodeStrategy {
 }
 
 impl AutoencoderConfig {
+    /// Why this configuration cannot be built, if it cannot.
+    pub fn check(&self) -> Result<(), String> {
+        if self.tie_embeddings == Some(true) {
+            if self.decoder != DecoderKind::Parallel {
+                return Err("tie_embeddings is for the parallel decoder".into());
+            }
+            if self.d_decoder != self.d_model {
+                return Err(format!(
+                    "tie_embeddings needs d_decoder ({}) equal to d_model ({})",
+                    self.d_decoder, self.d_model
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Builds the autoencoder.
+    ///
+    /// # Panics
+    /// When [`Self::check`] fails.
     pub fn init(&self, device: &Device) -> Autoencoder {
+        if let Err(message) = self.check() {
+            panic!("invalid autoencoder configuration: {message}");
+        }
         let parallel = (self.decoder == DecoderKind::Parallel).then(|| {
             ParallelDecoderConfig::new(self.vocab_size, self.max_len, self.d_decoder)
                 .with_n_layers(self.decoder_layers)
                 .with_n_heads(self.n_heads)
+                .with_tied_output(self.tie_embeddings == Some(true))
                 .init(device)
         });
         let autoregressive = (self.decoder == DecoderKind::Autoregressive).then(|| {
@@ -202,6 +231,14 @@ impl Autoencoder {
         } else {
             DecoderKind::Autoregressive
         }
+    }
+
+    /// The encoder's token embeddings when the parallel decoder's output is tied to them.
+    fn tied_embeddings(&self) -> Option<Tensor<2>> {
+        self.parallel
+            .as_ref()
+            .filter(|decoder| decoder.is_tied())
+            .map(|_| self.encoder.token_embeddings())
     }
 
     fn raw_latents(&self, ids: Tensor<2, Int>, padding: Tensor<2, Bool>) -> Tensor<3> {
@@ -267,9 +304,14 @@ impl Autoencoder {
                 let ids = Tensor::cat(vec![ids, Tensor::zeros([batch, extra], &device)], 1);
                 let pad = Tensor::<2, Int>::ones([batch, extra], &device).equal_elem(1);
                 let padding = Tensor::cat(vec![padding, pad], 1);
-                (decoder.forward(memory, decoder.max_len()), ids, padding)
+                let logits = decoder.forward(memory, decoder.max_len(), self.tied_embeddings());
+                (logits, ids, padding)
             }
-            (Some(decoder), _) => (decoder.forward(memory, seq), ids, padding),
+            (Some(decoder), _) => (
+                decoder.forward(memory, seq, self.tied_embeddings()),
+                ids,
+                padding,
+            ),
             (None, Some(decoder)) => {
                 let mut inputs = ids.clone().narrow(1, 0, seq - 1);
                 if training && self.word_dropout > 0.0 && seq > 2 {
@@ -322,7 +364,7 @@ impl Autoencoder {
                 let [batch, _, _] = memory.dims();
                 let len = decoder.max_len();
                 let ids: Vec<i64> = decoder
-                    .forward(memory, len)
+                    .forward(memory, len, self.tied_embeddings())
                     .argmax(2)
                     .into_data()
                     .try_to_vec_as()

@@ -55,6 +55,14 @@ impl TextEncoder {
         self.positions.max_len()
     }
 
+    /// The token embedding table.
+    ///
+    /// # Shapes
+    /// - output: `[vocab, d_model]`
+    pub fn token_embeddings(&self) -> Tensor<2> {
+        self.tokens.weight.val()
+    }
+
     /// # Shapes
     /// - `ids`: `[batch, seq]` with `seq <= max_len`; `padding`: `[batch, seq]` (`true` = pad)
     /// - output: `[batch, seq, d_model]`

@@ -1,5 +1,5 @@
 use burn::config::Config;
-use burn::module::Module;
+use burn::module::{Module, Param};
 use burn::nn::{LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::tensor::{Device, Tensor};
 use ld4lg_nn::{LearnedPositions, TransformerBlock, TransformerBlockConfig};
@@ -19,6 +19,11 @@ pub struct ParallelDecoderConfig {
     /// Attention heads.
     #[config(default = 4)]
     pub n_heads: usize,
+    /// Score tokens against token embeddings given to [`ParallelDecoder::forward`] (the
+    /// encoder's, tied) plus a bias of its own, instead of an output matrix of its own.
+    /// Default: false.
+    #[config(default = false)]
+    pub tied_output: bool,
 }
 
 /// Non-autoregressive decoder: learned position queries attend to each other and to the
@@ -29,7 +34,10 @@ pub struct ParallelDecoder {
     queries: LearnedPositions,
     blocks: Vec<TransformerBlock>,
     norm: LayerNorm,
-    head: Linear,
+    /// Output matrix, absent when the output is tied to given token embeddings.
+    head: Option<Linear>,
+    /// Output bias of the tied form, `[vocab]`.
+    tied_bias: Option<Param<Tensor<1>>>,
 }
 
 impl ParallelDecoderConfig {
@@ -42,7 +50,11 @@ impl ParallelDecoderConfig {
             queries: LearnedPositions::new(self.max_len, self.d_model, device),
             blocks: (0..self.n_layers).map(|_| block.init(device)).collect(),
             norm: LayerNormConfig::new(self.d_model).init(device),
-            head: LinearConfig::new(self.d_model, self.vocab_size).init(device),
+            head: (!self.tied_output)
+                .then(|| LinearConfig::new(self.d_model, self.vocab_size).init(device)),
+            tied_bias: self
+                .tied_output
+                .then(|| Param::from_tensor(Tensor::zeros([self.vocab_size], device))),
         }
     }
 }
@@ -53,16 +65,40 @@ impl ParallelDecoder {
         self.queries.max_len()
     }
 
-    /// Logits for the first `len` positions.
+    /// Whether the output scores tokens against given token embeddings.
+    pub fn is_tied(&self) -> bool {
+        self.head.is_none()
+    }
+
+    /// Logits for the first `len` positions. `token_embeddings` is used only by a decoder
+    /// built with `tied_output`.
     ///
     /// # Shapes
-    /// - `memory`: `[batch, l, d_model]` → `[batch, len, vocab]`
-    pub fn forward(&self, memory: Tensor<3>, len: usize) -> Tensor<3> {
+    /// - `memory`: `[batch, l, d_model]`; `token_embeddings`: `[vocab, d_model]`
+    /// - output: `[batch, len, vocab]`
+    ///
+    /// # Panics
+    /// When the decoder is tied and no embeddings are given (a programming error).
+    pub fn forward(
+        &self,
+        memory: Tensor<3>,
+        len: usize,
+        token_embeddings: Option<Tensor<2>>,
+    ) -> Tensor<3> {
         let [batch, _, d] = memory.dims();
         let mut x = self.queries.first(len).expand([batch, len, d]);
         for block in &self.blocks {
             x = block.forward(x, None, false, Some((memory.clone(), None)));
         }
-        self.head.forward(self.norm.forward(x))
+        let hidden = self.norm.forward(x);
+        match (&self.head, &self.tied_bias) {
+            (Some(head), _) => head.forward(hidden),
+            (None, Some(bias)) => {
+                let embeddings =
+                    token_embeddings.expect("a tied parallel decoder needs the token embeddings");
+                hidden.matmul(embeddings.transpose().unsqueeze::<3>()) + bias.val().unsqueeze::<3>()
+            }
+            (None, None) => unreachable!("a parallel decoder has an output matrix or a tied bias"),
+        }
     }
 }

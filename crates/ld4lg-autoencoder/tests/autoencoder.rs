@@ -296,3 +296,40 @@ fn full_length_training_predicts_what_decoding_gives() {
         assert_eq!(text, &expected);
     }
 }
+
+#[test]
+fn tied_output_embeddings_train_and_are_checked() {
+    let _random = random_generator();
+    let tied =
+        tiny(DecoderKind::Parallel, LatentRegularizer::L2Sphere).with_tie_embeddings(Some(true));
+    // The tied decoder has no output matrix of its own: fewer parameters, all trained.
+    let device = Device::flex().autodiff();
+    let untied_count = tiny(DecoderKind::Parallel, LatentRegularizer::L2Sphere)
+        .init(&device)
+        .num_params();
+    let model = tied.init(&device);
+    assert_eq!(untied_count - model.num_params(), 64 * VOCAB);
+    let (ids, mask) = batch(&sentences(4, 4), 0, &device);
+    let output = model.forward_loss(ids, mask, true);
+    let grads = GradientsParams::from_grads(output.loss.backward(), &model);
+    assert_eq!(grads.len(), list_param_ids(&model).len());
+    drop(_random);
+
+    let rows = sentences(32, 3);
+    let (_, steps) = {
+        let _random = random_generator();
+        overfit(&tied, &rows, 500)
+    };
+    eprintln!("tied: all 32 exact after {steps} steps");
+    assert!(
+        steps < 500,
+        "tied: no exact reconstruction of all 32 after 500 steps"
+    );
+
+    assert!(tied.clone().with_d_decoder(32).check().is_err());
+    assert!(
+        tied.with_decoder(DecoderKind::Autoregressive)
+            .check()
+            .is_err()
+    );
+}

@@ -156,6 +156,9 @@ impl AutoencoderRun {
                 tokenizer.vocab_size()
             )));
         }
+        config.check().map_err(|message| {
+            Error::Checkpoint(format!("{}: {message}", self.model_config().display()))
+        })?;
         let model = super::load_weights(config.init(device), &self.weights())?;
         Ok((tokenizer, model))
     }
@@ -289,6 +292,7 @@ pub fn train_autoencoder(
             "batch_size, accumulation and steps must be positive".into(),
         ));
     }
+    config.model.check().map_err(Error::Config)?;
 
     let tokenizer = if run.tokenizer().exists() {
         Tokenizer::from_file(run.tokenizer())?
