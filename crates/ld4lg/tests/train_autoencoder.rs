@@ -129,6 +129,18 @@ fn bad_configurations_and_missing_checkpoints_are_errors() {
     .unwrap_err();
     assert!(err.to_string().contains("batch_size"), "{err}");
 
+    config.training.batch_size = 4;
+    config.model.tie_embeddings = Some(true);
+    config.model.d_decoder = config.model.d_model / 2;
+    let err = train_autoencoder(
+        &config,
+        &dir.path().join("run-tied"),
+        &device,
+        &RunOptions::default(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("tie_embeddings"), "{err}");
+
     let err = AutoencoderRun {
         dir: dir.path().join("nothing-here"),
     }
