@@ -112,8 +112,7 @@ impl AutoregressiveDecoder {
             TensorData::new(tokens.iter().map(|&t| i64::from(t)).collect(), [rows, 1]),
             device,
         );
-        let mut x =
-            self.tokens.forward(ids) + self.positions.first(position + 1).narrow(1, position, 1);
+        let mut x = self.tokens.forward(ids) + self.positions.at(position);
         for (block, cache) in self.blocks.iter().zip(caches.iter_mut()) {
             x = block.forward_step(x, cache);
         }

@@ -31,4 +31,12 @@ impl LearnedPositions {
     pub fn first(&self, len: usize) -> Tensor<3> {
         self.table.val().narrow(0, 0, len).unsqueeze()
     }
+
+    /// The embedding of one position, broadcastable over a batch.
+    ///
+    /// # Shapes
+    /// - output: `[1, 1, d_model]`
+    pub fn at(&self, position: usize) -> Tensor<3> {
+        self.table.val().narrow(0, position, 1).unsqueeze()
+    }
 }
