@@ -65,10 +65,10 @@ pub struct AutoencoderConfig {
     /// length instead of `max_len` drops token accuracy from 0.973 to 0.915. `None` = false.
     #[config(default = "None")]
     pub full_length_training: Option<bool>,
-    /// Parallel decoder only: its output layer scores tokens against the encoder's token
-    /// embeddings (plus a bias) instead of an output matrix of its own, so a token's input and
-    /// output representations are one and rare tokens learn from both sides. Needs
-    /// `d_decoder == d_model`. `None` = false.
+    /// The decoder scores tokens against the encoder's token embeddings (plus a bias)
+    /// instead of an output matrix of its own, so a token's input and output representations
+    /// are one and rare tokens learn from both sides; the autoregressive decoder also reads its
+    /// input tokens from them. Needs `d_decoder == d_model`. `None` = false.
     #[config(default = "None")]
     pub tie_embeddings: Option<bool>,
     /// Width of the reconstruction network and the decoder (may be smaller than `d_model`).
@@ -148,9 +148,6 @@ impl AutoencoderConfig {
     /// Why this configuration cannot be built, if it cannot.
     pub fn check(&self) -> Result<(), String> {
         if self.tie_embeddings == Some(true) {
-            if self.decoder != DecoderKind::Parallel {
-                return Err("tie_embeddings is for the parallel decoder".into());
-            }
             if self.d_decoder != self.d_model {
                 return Err(format!(
                     "tie_embeddings needs d_decoder ({}) equal to d_model ({})",
@@ -180,6 +177,7 @@ impl AutoencoderConfig {
             AutoregressiveDecoderConfig::new(self.vocab_size, self.max_len, self.d_decoder)
                 .with_n_layers(self.decoder_layers)
                 .with_n_heads(self.n_heads)
+                .with_tied_embeddings(self.tie_embeddings == Some(true))
                 .init(device)
         });
         Autoencoder {
@@ -233,12 +231,14 @@ impl Autoencoder {
         }
     }
 
-    /// The encoder's token embeddings when the parallel decoder's output is tied to them.
+    /// The encoder's token embeddings when the decoder is tied to them.
     fn tied_embeddings(&self) -> Option<Tensor<2>> {
-        self.parallel
-            .as_ref()
-            .filter(|decoder| decoder.is_tied())
-            .map(|_| self.encoder.token_embeddings())
+        let tied = self.parallel.as_ref().is_some_and(ParallelDecoder::is_tied)
+            || self
+                .autoregressive
+                .as_ref()
+                .is_some_and(AutoregressiveDecoder::is_tied);
+        tied.then(|| self.encoder.token_embeddings())
     }
 
     fn raw_latents(&self, ids: Tensor<2, Int>, padding: Tensor<2, Bool>) -> Tensor<3> {
@@ -317,7 +317,7 @@ impl Autoencoder {
                 if training && self.word_dropout > 0.0 && seq > 2 {
                     inputs = drop_words(inputs, self.word_dropout);
                 }
-                let logits = decoder.forward(inputs, memory);
+                let logits = decoder.forward(inputs, memory, self.tied_embeddings());
                 (
                     logits,
                     ids.narrow(1, 1, seq - 1),
@@ -389,8 +389,10 @@ impl Autoencoder {
                     .collect()
             }
             (None, Some(decoder)) => match strategy {
-                DecodeStrategy::Greedy => decoder.greedy(memory, bos, eos),
-                DecodeStrategy::Beam(config) => decoder.beam_search(memory, bos, eos, config),
+                DecodeStrategy::Greedy => decoder.greedy(memory, self.tied_embeddings(), bos, eos),
+                DecodeStrategy::Beam(config) => {
+                    decoder.beam_search(memory, self.tied_embeddings(), bos, eos, config)
+                }
             },
             (None, None) => unreachable!("an autoencoder always has a decoder"),
         }

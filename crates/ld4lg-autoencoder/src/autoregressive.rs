@@ -1,9 +1,10 @@
 use burn::config::Config;
-use burn::module::Module;
+use burn::module::{Module, Param};
 use burn::nn::{
     Embedding, EmbeddingConfig, Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig,
 };
 use burn::tensor::activation::log_softmax;
+use burn::tensor::module::embedding;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use ld4lg_nn::{BlockCache, LearnedPositions, TransformerBlock, TransformerBlockConfig};
 
@@ -22,6 +23,11 @@ pub struct AutoregressiveDecoderConfig {
     /// Attention heads.
     #[config(default = 4)]
     pub n_heads: usize,
+    /// Read input tokens from, and score output tokens against, token embeddings given to
+    /// every call (the encoder's, tied) plus an output bias of its own, instead of an input
+    /// table and an output matrix of its own. Default: false.
+    #[config(default = false)]
+    pub tied_embeddings: bool,
 }
 
 /// Beam search settings.
@@ -41,11 +47,15 @@ pub struct BeamSearchConfig {
 /// Causal transformer decoder cross-attending to the decoder memory.
 #[derive(Module, Debug)]
 pub struct AutoregressiveDecoder {
-    tokens: Embedding,
+    /// Input table, absent when tied to given token embeddings.
+    tokens: Option<Embedding>,
     positions: LearnedPositions,
     blocks: Vec<TransformerBlock>,
     norm: LayerNorm,
-    head: Linear,
+    /// Output matrix, absent when tied to given token embeddings.
+    head: Option<Linear>,
+    /// Output bias of the tied form, `[vocab]`.
+    tied_bias: Option<Param<Tensor<1>>>,
 }
 
 impl AutoregressiveDecoderConfig {
@@ -54,17 +64,23 @@ impl AutoregressiveDecoderConfig {
         let block = TransformerBlockConfig::new(self.d_model)
             .with_n_heads(self.n_heads)
             .with_d_cross(Some(self.d_model));
+        let own = !self.tied_embeddings;
         AutoregressiveDecoder {
-            tokens: EmbeddingConfig::new(self.vocab_size, self.d_model)
-                .with_initializer(Initializer::Normal {
-                    mean: 0.0,
-                    std: 0.02,
-                })
-                .init(device),
+            tokens: own.then(|| {
+                EmbeddingConfig::new(self.vocab_size, self.d_model)
+                    .with_initializer(Initializer::Normal {
+                        mean: 0.0,
+                        std: 0.02,
+                    })
+                    .init(device)
+            }),
             positions: LearnedPositions::new(self.max_len, self.d_model, device),
             blocks: (0..self.n_layers).map(|_| block.init(device)).collect(),
             norm: LayerNormConfig::new(self.d_model).init(device),
-            head: LinearConfig::new(self.d_model, self.vocab_size).init(device),
+            head: own.then(|| LinearConfig::new(self.d_model, self.vocab_size).init(device)),
+            tied_bias: self
+                .tied_embeddings
+                .then(|| Param::from_tensor(Tensor::zeros([self.vocab_size], device))),
         }
     }
 }
@@ -75,20 +91,63 @@ impl AutoregressiveDecoder {
         self.positions.max_len()
     }
 
-    /// Next-token logits for every prefix (teacher forcing).
+    /// Whether input and output use given token embeddings.
+    pub fn is_tied(&self) -> bool {
+        self.head.is_none()
+    }
+
+    /// # Panics
+    /// When the decoder is tied and no embeddings are given (a programming error).
+    fn embed(&self, ids: Tensor<2, Int>, token_embeddings: Option<&Tensor<2>>) -> Tensor<3> {
+        match &self.tokens {
+            Some(tokens) => tokens.forward(ids),
+            None => embedding(
+                token_embeddings
+                    .expect("a tied autoregressive decoder needs the token embeddings")
+                    .clone(),
+                ids,
+            ),
+        }
+    }
+
+    fn logits(&self, x: Tensor<3>, token_embeddings: Option<&Tensor<2>>) -> Tensor<3> {
+        let hidden = self.norm.forward(x);
+        match (&self.head, &self.tied_bias) {
+            (Some(head), _) => head.forward(hidden),
+            (None, Some(bias)) => {
+                let embeddings = token_embeddings
+                    .expect("a tied autoregressive decoder needs the token embeddings")
+                    .clone();
+                hidden.matmul(embeddings.transpose().unsqueeze::<3>()) + bias.val().unsqueeze::<3>()
+            }
+            (None, None) => unreachable!("a decoder has an output matrix or a tied bias"),
+        }
+    }
+
+    /// Next-token logits for every prefix (teacher forcing). `token_embeddings` is used only
+    /// by a decoder built with `tied_embeddings`.
     ///
     /// # Shapes
-    /// - `ids`: `[batch, seq]` (starting with `<s>`); `memory`: `[batch, l, d_model]`
+    /// - `ids`: `[batch, seq]` (starting with `<s>`); `memory`: `[batch, l, d_model]`;
+    ///   `token_embeddings`: `[vocab, d_model]`
     /// - output: `[batch, seq, vocab]`, row `j` predicting token `j + 1`
-    pub fn forward(&self, ids: Tensor<2, Int>, memory: Tensor<3>) -> Tensor<3> {
+    ///
+    /// # Panics
+    /// When the decoder is tied and no embeddings are given (a programming error).
+    pub fn forward(
+        &self,
+        ids: Tensor<2, Int>,
+        memory: Tensor<3>,
+        token_embeddings: Option<Tensor<2>>,
+    ) -> Tensor<3> {
         let seq = ids.dims()[1];
-        let mut x = self.tokens.forward(ids) + self.positions.first(seq);
+        let mut x = self.embed(ids, token_embeddings.as_ref()) + self.positions.first(seq);
         for block in &self.blocks {
             // Padding sits after the text, so the causal mask already hides it from every
             // real position.
             x = block.forward(x, None, true, Some((memory.clone(), None)));
         }
-        self.head.forward(self.norm.forward(x))
+        self.logits(x, token_embeddings.as_ref())
     }
 
     /// One cache per block for incremental decoding, the memory projected once.
@@ -105,18 +164,24 @@ impl AutoregressiveDecoder {
     /// Feeds one token per row at the next position and returns the log-probabilities of the
     /// token after it, on the host; the caches grow by that position. Costs one position per
     /// row instead of the whole prefix.
-    fn step(&self, tokens: &[u32], caches: &mut [BlockCache], device: &Device) -> Vec<Vec<f32>> {
+    fn step(
+        &self,
+        tokens: &[u32],
+        caches: &mut [BlockCache],
+        token_embeddings: Option<&Tensor<2>>,
+        device: &Device,
+    ) -> Vec<Vec<f32>> {
         let rows = tokens.len();
         let position = caches.first().map_or(0, BlockCache::len);
         let ids = Tensor::<2, Int>::from_data(
             TensorData::new(tokens.iter().map(|&t| i64::from(t)).collect(), [rows, 1]),
             device,
         );
-        let mut x = self.tokens.forward(ids) + self.positions.at(position);
+        let mut x = self.embed(ids, token_embeddings) + self.positions.at(position);
         for (block, cache) in self.blocks.iter().zip(caches.iter_mut()) {
             x = block.forward_step(x, cache);
         }
-        let logits = self.head.forward(self.norm.forward(x));
+        let logits = self.logits(x, token_embeddings);
         let vocab = logits.dims()[2];
         let values: Vec<f32> = log_softmax(logits.reshape([rows, vocab]), 1)
             .into_data()
@@ -129,8 +194,14 @@ impl AutoregressiveDecoder {
     /// Returns the ids after `<s>` up to and including `</s>` (if produced).
     ///
     /// # Shapes
-    /// - `memory`: `[batch, l, d_model]`
-    pub fn greedy(&self, memory: Tensor<3>, bos: u32, eos: u32) -> Vec<Vec<u32>> {
+    /// - `memory`: `[batch, l, d_model]`; `token_embeddings` (tied decoders): `[vocab, d_model]`
+    pub fn greedy(
+        &self,
+        memory: Tensor<3>,
+        token_embeddings: Option<Tensor<2>>,
+        bos: u32,
+        eos: u32,
+    ) -> Vec<Vec<u32>> {
         let batch = memory.dims()[0];
         let device = memory.device();
         let mut caches = self.start_caches(memory);
@@ -139,7 +210,7 @@ impl AutoregressiveDecoder {
         let mut active: Vec<usize> = (0..batch).collect();
         let mut last = vec![bos; batch];
         for _ in 1..self.max_len() {
-            let log_probs = self.step(&last, &mut caches, &device);
+            let log_probs = self.step(&last, &mut caches, token_embeddings.as_ref(), &device);
             let mut kept = Vec::with_capacity(active.len());
             last.clear();
             for (row, &b) in active.iter().enumerate() {
@@ -164,10 +235,11 @@ impl AutoregressiveDecoder {
     /// Beam search; with `beam_size = 1` and no n-gram ban it equals [`Self::greedy`].
     ///
     /// # Shapes
-    /// - `memory`: `[batch, l, d_model]`
+    /// - `memory`: `[batch, l, d_model]`; `token_embeddings` (tied decoders): `[vocab, d_model]`
     pub fn beam_search(
         &self,
         memory: Tensor<3>,
+        token_embeddings: Option<Tensor<2>>,
         bos: u32,
         eos: u32,
         config: &BeamSearchConfig,
@@ -188,7 +260,7 @@ impl AutoregressiveDecoder {
                 .flatten()
                 .map(|(tokens, _)| tokens.last().copied().unwrap_or(bos))
                 .collect();
-            let log_probs = self.step(&last, &mut caches, &device);
+            let log_probs = self.step(&last, &mut caches, token_embeddings.as_ref(), &device);
             let mut row = 0;
             // Cache row of each new alive hypothesis's parent.
             let mut parents: Vec<usize> = Vec::new();
@@ -318,30 +390,88 @@ mod tests {
     fn cached_steps_give_the_teacher_forced_log_probabilities() {
         use burn::tensor::Distribution;
         let device = Device::flex();
-        let decoder = AutoregressiveDecoderConfig::new(11, 8, 16)
-            .with_n_layers(2)
-            .with_n_heads(2)
-            .init(&device);
-        let memory = Tensor::<3>::random([2, 3, 16], Distribution::Normal(0.0, 1.0), &device);
-        let rows = [[1u32, 5, 7, 3, 9], [1, 4, 4, 10, 2]];
-        let flat: Vec<i64> = rows.iter().flatten().map(|&t| i64::from(t)).collect();
-        let ids = Tensor::<2, Int>::from_data(TensorData::new(flat, [2, 5]), &device);
-        let forced: Vec<f32> = log_softmax(decoder.forward(ids, memory.clone()), 2)
-            .into_data()
-            .try_to_vec_as()
-            .unwrap();
-        let mut caches = decoder.start_caches(memory);
-        for (position, (&first, &second)) in rows[0].iter().zip(&rows[1]).enumerate() {
-            let tokens = [first, second];
-            let stepped = decoder.step(&tokens, &mut caches, &device);
-            for (b, row) in stepped.iter().enumerate() {
-                let offset = (b * 5 + position) * 11;
-                for (v, value) in row.iter().enumerate() {
-                    let diff = (value - forced[offset + v]).abs();
-                    assert!(diff < 1e-4, "row {b}, position {position}: {diff}");
+        for tied in [false, true] {
+            let decoder = AutoregressiveDecoderConfig::new(11, 8, 16)
+                .with_n_layers(2)
+                .with_n_heads(2)
+                .with_tied_embeddings(tied)
+                .init(&device);
+            let embeddings = tied
+                .then(|| Tensor::<2>::random([11, 16], Distribution::Normal(0.0, 1.0), &device));
+            let memory = Tensor::<3>::random([2, 3, 16], Distribution::Normal(0.0, 1.0), &device);
+            let rows = [[1u32, 5, 7, 3, 9], [1, 4, 4, 10, 2]];
+            let flat: Vec<i64> = rows.iter().flatten().map(|&t| i64::from(t)).collect();
+            let ids = Tensor::<2, Int>::from_data(TensorData::new(flat, [2, 5]), &device);
+            let forced: Vec<f32> =
+                log_softmax(decoder.forward(ids, memory.clone(), embeddings.clone()), 2)
+                    .into_data()
+                    .try_to_vec_as()
+                    .unwrap();
+            let mut caches = decoder.start_caches(memory);
+            for (position, (&first, &second)) in rows[0].iter().zip(&rows[1]).enumerate() {
+                let tokens = [first, second];
+                let stepped = decoder.step(&tokens, &mut caches, embeddings.as_ref(), &device);
+                for (b, row) in stepped.iter().enumerate() {
+                    let offset = (b * 5 + position) * 11;
+                    for (v, value) in row.iter().enumerate() {
+                        let diff = (value - forced[offset + v]).abs();
+                        assert!(
+                            diff < 1e-4,
+                            "tied {tied}, row {b}, position {position}: {diff}"
+                        );
+                    }
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_tied_decoder_reads_and_scores_with_the_given_embeddings() {
+        use burn::tensor::Distribution;
+        let device = Device::flex();
+        let decoder = AutoregressiveDecoderConfig::new(11, 8, 16)
+            .with_n_layers(1)
+            .with_n_heads(2)
+            .with_tied_embeddings(true)
+            .init(&device);
+        assert!(decoder.is_tied());
+        let memory = Tensor::<3>::random([1, 3, 16], Distribution::Normal(0.0, 1.0), &device);
+        let ids = Tensor::<2, Int>::from_data(TensorData::new(vec![1i64, 5, 7], [1, 3]), &device);
+        let table = Tensor::<2>::random([11, 16], Distribution::Normal(0.0, 1.0), &device);
+        let logits = |table: Tensor<2>| -> Vec<f32> {
+            decoder
+                .forward(ids.clone(), memory.clone(), Some(table))
+                .into_data()
+                .try_to_vec_as()
+                .unwrap()
+        };
+        let base = logits(table.clone());
+        // A token absent from the input: changing its row changes its own scores only (its
+        // logit is the hidden state · its row, plus a bias of its own).
+        let changed = table.clone().slice_assign(
+            [9..10, 0..16],
+            Tensor::<2>::random([1, 16], Distribution::Normal(0.0, 1.0), &device),
+        );
+        let other = logits(changed);
+        for (i, (a, b)) in base.iter().zip(&other).enumerate() {
+            if i % 11 == 9 {
+                assert!((a - b).abs() > 1e-6, "token 9's score must follow its row");
+            } else {
+                assert!((a - b).abs() < 1e-5, "position {i}: other scores changed");
+            }
+        }
+        // A token of the input: changing its row changes the later positions' other scores.
+        let read = table.slice_assign(
+            [5..6, 0..16],
+            Tensor::<2>::random([1, 16], Distribution::Normal(0.0, 1.0), &device),
+        );
+        let moved = logits(read);
+        assert!(
+            base.iter()
+                .zip(&moved)
+                .skip(11)
+                .any(|(a, b)| (a - b).abs() > 1e-4)
+        );
     }
 
     #[test]

@@ -179,17 +179,20 @@ fn save_then_load_gives_identical_outputs() {
     let device = Device::flex();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("model.bpk");
-    let config = tiny(DecoderKind::Autoregressive, LatentRegularizer::L2Sphere);
-    let model = config.init(&device);
-    let (ids, mask) = batch(&sentences(3, 5), 0, &device);
-    let before = model.encode(ids.clone(), mask.clone());
-    model.clone().save_file(&path).unwrap();
-    let loaded = config.init(&device).try_load_file(&path).unwrap();
-    let after = loaded.encode(ids, mask);
-    assert_eq!(max_abs_diff(before.clone(), after), 0.0);
-    let a = model.decode(before.clone(), &DecodeStrategy::Greedy, BOS, EOS);
-    let b = loaded.decode(before, &DecodeStrategy::Greedy, BOS, EOS);
-    assert_eq!(a, b);
+    for tied in [false, true] {
+        let config = tiny(DecoderKind::Autoregressive, LatentRegularizer::L2Sphere)
+            .with_tie_embeddings(Some(tied));
+        let model = config.init(&device);
+        let (ids, mask) = batch(&sentences(3, 5), 0, &device);
+        let before = model.encode(ids.clone(), mask.clone());
+        model.clone().save_file(&path).unwrap();
+        let loaded = config.init(&device).try_load_file(&path).unwrap();
+        let after = loaded.encode(ids, mask);
+        assert_eq!(max_abs_diff(before.clone(), after), 0.0);
+        let a = model.decode(before.clone(), &DecodeStrategy::Greedy, BOS, EOS);
+        let b = loaded.decode(before, &DecodeStrategy::Greedy, BOS, EOS);
+        assert_eq!(a, b, "tied {tied}");
+    }
 }
 
 #[test]
@@ -298,38 +301,37 @@ fn full_length_training_predicts_what_decoding_gives() {
 }
 
 #[test]
-fn tied_output_embeddings_train_and_are_checked() {
-    let _random = random_generator();
-    let tied =
-        tiny(DecoderKind::Parallel, LatentRegularizer::L2Sphere).with_tie_embeddings(Some(true));
-    // The tied decoder has no output matrix of its own: fewer parameters, all trained.
-    let device = Device::flex().autodiff();
-    let untied_count = tiny(DecoderKind::Parallel, LatentRegularizer::L2Sphere)
-        .init(&device)
-        .num_params();
-    let model = tied.init(&device);
-    assert_eq!(untied_count - model.num_params(), 64 * VOCAB);
-    let (ids, mask) = batch(&sentences(4, 4), 0, &device);
-    let output = model.forward_loss(ids, mask, true);
-    let grads = GradientsParams::from_grads(output.loss.backward(), &model);
-    assert_eq!(grads.len(), list_param_ids(&model).len());
-    drop(_random);
-
-    let rows = sentences(32, 3);
-    let (_, steps) = {
+fn tied_embeddings_train_and_are_checked() {
+    // Parallel: no output matrix of its own. Autoregressive: no input table either.
+    for (kind, tables) in [(DecoderKind::Parallel, 1), (DecoderKind::Autoregressive, 2)] {
         let _random = random_generator();
-        overfit(&tied, &rows, 500)
-    };
-    eprintln!("tied: all 32 exact after {steps} steps");
-    assert!(
-        steps < 500,
-        "tied: no exact reconstruction of all 32 after 500 steps"
-    );
+        let tied = tiny(kind, LatentRegularizer::L2Sphere).with_tie_embeddings(Some(true));
+        let device = Device::flex().autodiff();
+        let untied_count = tiny(kind, LatentRegularizer::L2Sphere)
+            .init(&device)
+            .num_params();
+        let model = tied.init(&device);
+        assert_eq!(
+            untied_count - model.num_params(),
+            tables * 64 * VOCAB,
+            "{kind:?}"
+        );
+        let (ids, mask) = batch(&sentences(4, 4), 0, &device);
+        let output = model.forward_loss(ids, mask, true);
+        let grads = GradientsParams::from_grads(output.loss.backward(), &model);
+        assert_eq!(grads.len(), list_param_ids(&model).len(), "{kind:?}");
+        drop(_random);
 
-    assert!(tied.clone().with_d_decoder(32).check().is_err());
-    assert!(
-        tied.with_decoder(DecoderKind::Autoregressive)
-            .check()
-            .is_err()
-    );
+        let rows = sentences(32, 3);
+        let (_, steps) = {
+            let _random = random_generator();
+            overfit(&tied, &rows, 500)
+        };
+        eprintln!("tied {kind:?}: all 32 exact after {steps} steps");
+        assert!(
+            steps < 500,
+            "tied {kind:?}: no exact reconstruction of all 32 after 500 steps"
+        );
+        assert!(tied.with_d_decoder(32).check().is_err());
+    }
 }

@@ -187,3 +187,33 @@ fn run_configs_with_another_format_version_are_refused() {
         FORMAT_VERSION
     );
 }
+
+#[test]
+fn every_shipped_autoencoder_configuration_parses_and_checks() {
+    let configs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs");
+    let mut checked = Vec::new();
+    for entry in std::fs::read_dir(&configs).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.contains("autoencoder") || !name.ends_with(".json") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let config: AutoencoderRunConfig =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        config
+            .model
+            .check()
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(config.training.steps > 0, "{name}");
+        checked.push(name);
+    }
+    // The issue-4 configurations, both decoders, tied and not.
+    for name in [
+        "e2e-autoencoder-32x64-tied.json",
+        "e2e-autoencoder-ar-tied.json",
+        "e2e-autoencoder-ar.json",
+    ] {
+        assert!(checked.iter().any(|c| c == name), "{name} not checked");
+    }
+}
