@@ -147,13 +147,11 @@ pub enum DecodeStrategy {
 impl AutoencoderConfig {
     /// Why this configuration cannot be built, if it cannot.
     pub fn check(&self) -> Result<(), String> {
-        if self.tie_embeddings == Some(true) {
-            if self.d_decoder != self.d_model {
-                return Err(format!(
-                    "tie_embeddings needs d_decoder ({}) equal to d_model ({})",
-                    self.d_decoder, self.d_model
-                ));
-            }
+        if self.tie_embeddings == Some(true) && self.d_decoder != self.d_model {
+            return Err(format!(
+                "tie_embeddings needs d_decoder ({}) equal to d_model ({})",
+                self.d_decoder, self.d_model
+            ));
         }
         Ok(())
     }
