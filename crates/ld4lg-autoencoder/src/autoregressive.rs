@@ -161,16 +161,19 @@ impl AutoregressiveDecoder {
             .collect()
     }
 
-    /// Feeds one token per row at the next position and returns the log-probabilities of the
-    /// token after it, on the host; the caches grow by that position. Costs one position per
-    /// row instead of the whole prefix.
-    fn step(
+    /// Feeds one token per row at the next position and returns the logits of the token
+    /// after it; the caches grow by that position. Costs one position per row instead of the
+    /// whole prefix.
+    ///
+    /// # Shapes
+    /// - output: `[rows, vocab]`
+    fn step_logits(
         &self,
         tokens: &[u32],
         caches: &mut [BlockCache],
         token_embeddings: Option<&Tensor<2>>,
         device: &Device,
-    ) -> Vec<Vec<f32>> {
+    ) -> Tensor<2> {
         let rows = tokens.len();
         let position = caches.first().map_or(0, BlockCache::len);
         let ids = Tensor::<2, Int>::from_data(
@@ -183,7 +186,20 @@ impl AutoregressiveDecoder {
         }
         let logits = self.logits(x, token_embeddings);
         let vocab = logits.dims()[2];
-        let values: Vec<f32> = log_softmax(logits.reshape([rows, vocab]), 1)
+        logits.reshape([rows, vocab])
+    }
+
+    /// [`Self::step_logits`] as log-probabilities on the host, one row per input row.
+    fn step(
+        &self,
+        tokens: &[u32],
+        caches: &mut [BlockCache],
+        token_embeddings: Option<&Tensor<2>>,
+        device: &Device,
+    ) -> Vec<Vec<f32>> {
+        let logits = self.step_logits(tokens, caches, token_embeddings, device);
+        let vocab = logits.dims()[1];
+        let values: Vec<f32> = log_softmax(logits, 1)
             .into_data()
             .try_to_vec_as()
             .unwrap_or_default();
@@ -210,11 +226,17 @@ impl AutoregressiveDecoder {
         let mut active: Vec<usize> = (0..batch).collect();
         let mut last = vec![bos; batch];
         for _ in 1..self.max_len() {
-            let log_probs = self.step(&last, &mut caches, token_embeddings.as_ref(), &device);
+            // The argmax on the device: one id per row comes back instead of the vocabulary.
+            let best: Vec<i64> = self
+                .step_logits(&last, &mut caches, token_embeddings.as_ref(), &device)
+                .argmax(1)
+                .into_data()
+                .try_to_vec_as()
+                .unwrap_or_default();
             let mut kept = Vec::with_capacity(active.len());
             last.clear();
             for (row, &b) in active.iter().enumerate() {
-                let token = argmax(&log_probs[row]);
+                let token = best[row] as u32;
                 sequences[b].push(token);
                 if token != eos {
                     kept.push(row);
@@ -350,15 +372,6 @@ fn select_rows(caches: Vec<BlockCache>, rows: &[usize], device: &Device) -> Vec<
         .into_iter()
         .map(|cache| cache.select_rows(index.clone()))
         .collect()
-}
-
-fn argmax(row: &[f32]) -> u32 {
-    row.iter()
-        .enumerate()
-        .fold((0, f32::NEG_INFINITY), |best, (i, &v)| {
-            if v > best.1 { (i, v) } else { best }
-        })
-        .0 as u32
 }
 
 /// Tokens up to and including the first `eos`.
