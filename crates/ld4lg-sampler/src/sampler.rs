@@ -111,7 +111,7 @@ impl<M: Denoiser> Sampler<M> {
         // variance of unit-variance data, α² + σ² = 1, so this is plain N(0, I).
         let z = noise
             .normal(l, d, device)
-            .mul_scalar((alpha * alpha + sigma * sigma).sqrt());
+            .mul_scalar((alpha * alpha + sigma * sigma).sqrt() * self.config.noise_scale);
         self.sample_from(z, conditioning, noise)
     }
 
@@ -183,7 +183,9 @@ impl<M: Denoiser> Sampler<M> {
                                 (sigma_s * sigma_s) / (sigma_t * sigma_t) * one_minus
                             }
                         };
-                        mean + noise.normal(l, d, &device).mul_scalar(var.sqrt())
+                        mean + noise
+                            .normal(l, d, &device)
+                            .mul_scalar(var.sqrt() * self.config.noise_scale)
                     }
                 }
                 SamplerKind::Ddim { eta } => {
@@ -193,7 +195,10 @@ impl<M: Denoiser> Sampler<M> {
                     let direction = (sigma_s * sigma_s - std * std).max(0.0).sqrt();
                     let mut next = x0.mul_scalar(alpha_s) + eps.mul_scalar(direction);
                     if std > 0.0 {
-                        next = next + noise.normal(l, d, &device).mul_scalar(std);
+                        next = next
+                            + noise
+                                .normal(l, d, &device)
+                                .mul_scalar(std * self.config.noise_scale);
                     }
                     next
                 }

@@ -278,3 +278,45 @@ fn dpm_solver_pp_3m_is_at_least_second_order_and_beats_2m() {
         assert!(e3 < e2, "3M {errors_3m:?} vs 2M {errors_2m:?}");
     }
 }
+
+#[test]
+fn the_noise_scale_scales_the_output_of_a_linear_denoiser() {
+    // Centred Gaussian data: the exact denoiser is linear in z_t, so every sampler's output
+    // is linear in the starting noise and the noise it adds; τ must scale it by τ exactly.
+    let device = Device::flex();
+    let tau = 0.6;
+    for (kind, _) in all_kinds() {
+        let run = |noise_scale: f64| {
+            let config = SamplerConfig {
+                kind,
+                steps: 12,
+                self_conditioning: false,
+                noise_scale,
+                ..SamplerConfig::default()
+            };
+            let sampler =
+                Sampler::new(Gaussian { mu: 0.0, s: 0.4 }, NoiseSchedule::default(), config)
+                    .unwrap();
+            let mut noise = NoiseSource::from_seed(3, 16);
+            values(
+                sampler
+                    .sample([L, D], &Conditioning::none(), &mut noise, &device)
+                    .unwrap(),
+            )
+        };
+        let (full, cooled) = (run(1.0), run(tau));
+        let scale = full.iter().map(|v| v.abs()).fold(0.0f32, f32::max);
+        assert!(scale > 0.1, "{kind:?}: degenerate output");
+        for (a, b) in full.iter().zip(&cooled) {
+            assert!(
+                (a * tau as f32 - b).abs() < 1e-5 * scale.max(1.0),
+                "{kind:?}: {b} is not {tau} × {a}"
+            );
+        }
+    }
+    let bad = SamplerConfig {
+        noise_scale: 0.0,
+        ..SamplerConfig::default()
+    };
+    assert!(bad.validate().is_err());
+}

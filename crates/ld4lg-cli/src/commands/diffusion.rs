@@ -46,6 +46,10 @@ pub struct SamplerArgs {
     /// the rescale acts on the autoencoder's latents, before standardisation.
     #[arg(long)]
     normalize_x0: Option<f64>,
+    /// Sampling temperature: multiplies the starting noise and every noise a stochastic
+    /// sampler adds. Below 1: more typical, less varied texts.
+    #[arg(long, default_value_t = 1.0)]
+    noise_scale: f64,
 }
 
 impl SamplerArgs {
@@ -63,6 +67,7 @@ impl SamplerArgs {
             steps: self.steps,
             guidance_scale: self.guidance,
             normalize_x0: self.normalize_x0,
+            noise_scale: self.noise_scale,
             spacing: match self.sampler {
                 SamplerName::Ddpm => Spacing::UniformTime,
                 _ => Spacing::UniformLogSnr,
