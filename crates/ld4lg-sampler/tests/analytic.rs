@@ -294,9 +294,12 @@ fn the_noise_scale_scales_the_output_of_a_linear_denoiser() {
                 noise_scale,
                 ..SamplerConfig::default()
             };
-            let sampler =
-                Sampler::new(Gaussian { mu: 0.0, s: 0.4 }, NoiseSchedule::default(), config)
-                    .unwrap();
+            let sampler = Sampler::new(
+                Gaussian { mu: 0.0, s: 0.4 },
+                NoiseSchedule::default(),
+                config,
+            )
+            .unwrap();
             let mut noise = NoiseSource::from_seed(3, 16);
             values(
                 sampler

@@ -6,7 +6,8 @@ use ld4lg::autoencoder::{AutoencoderConfig, DecoderKind};
 use ld4lg::data::{CorpusSpec, OnError};
 use ld4lg::tokenizer::{EncodeOptions, TokenizerConfig};
 use ld4lg::train::{
-    AutoencoderRun, AutoencoderRunConfig, LrSchedule, RunOptions, TrainingConfig, train_autoencoder,
+    AutoencoderRun, AutoencoderRunConfig, LongTextOversampling, LrSchedule, RunOptions,
+    TrainingConfig, train_autoencoder,
 };
 use std::path::Path;
 
@@ -130,6 +131,20 @@ fn bad_configurations_and_missing_checkpoints_are_errors() {
     assert!(err.to_string().contains("batch_size"), "{err}");
 
     config.training.batch_size = 4;
+    config.training.oversample_long = Some(LongTextOversampling {
+        min_tokens: 10,
+        factor: 0,
+    });
+    let err = train_autoencoder(
+        &config,
+        &dir.path().join("run-oversampled"),
+        &device,
+        &RunOptions::default(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("oversample_long"), "{err}");
+    config.training.oversample_long = None;
+
     config.model.tie_embeddings = Some(true);
     config.model.d_decoder = config.model.d_model / 2;
     let err = train_autoencoder(

@@ -48,6 +48,20 @@ pub struct TrainingConfig {
     /// Each epoch's shuffled order is cut into pools of 100 batches, each pool sorted by
     /// length, and the batches shuffled. Default: false.
     pub group_by_length: bool,
+    /// Show long texts more often (autoencoder training): the positions near the end of
+    /// the longest texts otherwise rarely carry a target. Default: none.
+    pub oversample_long: Option<LongTextOversampling>,
+}
+
+/// Texts of at least `min_tokens` tokens (`<s>` and `</s>` included) appear `factor` times
+/// in every epoch instead of once.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LongTextOversampling {
+    /// Shortest text counted as long, in tokens.
+    pub min_tokens: usize,
+    /// Times a long text appears per epoch (at least 1).
+    pub factor: usize,
 }
 
 impl Default for TrainingConfig {
@@ -66,6 +80,7 @@ impl Default for TrainingConfig {
             validation_size: 512,
             seed: 0,
             group_by_length: false,
+            oversample_long: None,
         }
     }
 }
@@ -292,6 +307,11 @@ pub fn train_autoencoder(
             "batch_size, accumulation and steps must be positive".into(),
         ));
     }
+    if t.oversample_long.is_some_and(|long| long.factor == 0) {
+        return Err(Error::Config(
+            "oversample_long.factor must be at least 1".into(),
+        ));
+    }
     config.model.check().map_err(Error::Config)?;
 
     let tokenizer = if run.tokenizer().exists() {
@@ -370,6 +390,19 @@ pub fn train_autoencoder(
         state.save(&run.state())
     };
     let mut order = DataOrder::new(train_ids.len(), t.seed);
+    if let Some(long) = t.oversample_long {
+        let repeats: Vec<usize> = train_ids
+            .iter()
+            .map(|ids| {
+                if ids.len() >= long.min_tokens {
+                    long.factor
+                } else {
+                    1
+                }
+            })
+            .collect();
+        order = order.with_repeats(&repeats);
+    }
     if t.group_by_length {
         order = order.grouped_by_length(train_ids.iter().map(Vec::len).collect());
     }

@@ -17,6 +17,9 @@ const POOL_BATCHES: usize = 100;
 /// shuffled); the few examples that do not fill a last batch wait for a later epoch.
 pub(crate) struct DataOrder {
     n: usize,
+    /// The example behind each of the `n` items an epoch permutes (several items per example
+    /// when oversampling); `None` = item `i` is example `i`.
+    items: Option<Vec<usize>>,
     seed: u64,
     lengths: Option<Vec<usize>>,
     epoch: Option<usize>,
@@ -27,6 +30,7 @@ impl DataOrder {
     pub(crate) fn new(n: usize, seed: u64) -> Self {
         Self {
             n,
+            items: None,
             seed,
             lengths: None,
             epoch: None,
@@ -36,10 +40,32 @@ impl DataOrder {
 
     /// Draws batches of similar `lengths` (one per example).
     pub(crate) fn grouped_by_length(mut self, lengths: Vec<usize>) -> Self {
-        debug_assert_eq!(lengths.len(), self.n);
+        // Lengths per item, through the repeats.
+        let lengths = (0..self.n)
+            .map(|item| lengths[self.example(item)])
+            .collect();
         self.lengths = Some(lengths);
         self.epoch = None;
         self
+    }
+
+    /// Each epoch visits example `i` `repeats[i]` times (at least once), e.g. to show rare
+    /// long texts more often. Call before [`Self::grouped_by_length`].
+    pub(crate) fn with_repeats(mut self, repeats: &[usize]) -> Self {
+        debug_assert_eq!(repeats.len(), self.n);
+        let items: Vec<usize> = repeats
+            .iter()
+            .enumerate()
+            .flat_map(|(i, &r)| std::iter::repeat_n(i, r.max(1)))
+            .collect();
+        self.n = items.len();
+        self.items = Some(items);
+        self.epoch = None;
+        self
+    }
+
+    fn example(&self, item: usize) -> usize {
+        self.items.as_ref().map_or(item, |items| items[item])
     }
 
     fn permutation(&self, epoch: usize) -> Vec<usize> {
@@ -53,11 +79,12 @@ impl DataOrder {
     /// The examples of micro-batch number `global` (counting from 0 over the whole run).
     pub(crate) fn batch(&mut self, batch: usize, global: u64) -> Vec<usize> {
         // Grouping needs at least one full batch per epoch.
-        if self.lengths.is_some() && batch > 0 && self.n >= batch {
+        let items = if self.lengths.is_some() && batch > 0 && self.n >= batch {
             self.grouped_batch(batch, global)
         } else {
             self.plain_batch(batch, global)
-        }
+        };
+        items.into_iter().map(|item| self.example(item)).collect()
     }
 
     fn plain_batch(&mut self, batch: usize, global: u64) -> Vec<usize> {
@@ -113,6 +140,25 @@ mod tests {
         assert_eq!(DataOrder::new(n, 7).batch(3, 11), later);
         let mut order = DataOrder::new(n, 7);
         assert_ne!(order.batch(10, 0), order.batch(10, 1), "epochs reshuffle");
+    }
+
+    #[test]
+    fn repeated_examples_come_that_many_times_per_epoch() {
+        let repeats = [1, 3, 0, 2];
+        let mut order = DataOrder::new(4, 5).with_repeats(&repeats);
+        // An epoch is 1 + 3 + 1 + 2 = 7 items (a repeat of 0 still visits once).
+        let mut seen: Vec<usize> = (0..7).flat_map(|g| order.batch(1, g)).collect();
+        seen.sort_unstable();
+        assert_eq!(seen, vec![0, 1, 1, 1, 2, 3, 3]);
+        let fresh = DataOrder::new(4, 5).with_repeats(&repeats).batch(2, 9);
+        assert_eq!(order.batch(2, 9), fresh, "resumes identically");
+        // Grouping by length still sees every repeat.
+        let mut grouped = DataOrder::new(4, 5)
+            .with_repeats(&repeats)
+            .grouped_by_length(vec![9, 4, 7, 1]);
+        let mut seen: Vec<usize> = (0..7).flat_map(|g| grouped.batch(1, g)).collect();
+        seen.sort_unstable();
+        assert_eq!(seen, vec![0, 1, 1, 1, 2, 3, 3]);
     }
 
     /// Lengths 0..n in a scrambled order, so sorting has work to do.

@@ -14,8 +14,8 @@ mod run;
 
 pub(crate) use autoencoder::reconstruction_through;
 pub use autoencoder::{
-    AutoencoderRun, AutoencoderRunConfig, ReconstructionMetrics, RunOptions, TrainingConfig,
-    evaluate_reconstruction, train_autoencoder,
+    AutoencoderRun, AutoencoderRunConfig, LongTextOversampling, ReconstructionMetrics, RunOptions,
+    TrainingConfig, evaluate_reconstruction, train_autoencoder,
 };
 pub use checkpoint::{TrainingState, atomic_write};
 pub use condition::{
