@@ -1,3 +1,4 @@
+use crate::output::token_scores;
 use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::nn::{
@@ -112,16 +113,12 @@ impl AutoregressiveDecoder {
 
     fn logits(&self, x: Tensor<3>, token_embeddings: Option<&Tensor<2>>) -> Tensor<3> {
         let hidden = self.norm.forward(x);
-        match (&self.head, &self.tied_bias) {
-            (Some(head), _) => head.forward(hidden),
-            (None, Some(bias)) => {
-                let embeddings = token_embeddings
-                    .expect("a tied autoregressive decoder needs the token embeddings")
-                    .clone();
-                hidden.matmul(embeddings.transpose().unsqueeze::<3>()) + bias.val().unsqueeze::<3>()
-            }
-            (None, None) => unreachable!("a decoder has an output matrix or a tied bias"),
-        }
+        token_scores(
+            hidden,
+            self.head.as_ref(),
+            self.tied_bias.as_ref(),
+            token_embeddings,
+        )
     }
 
     /// Next-token logits for every prefix (teacher forcing). `token_embeddings` is used only

@@ -13,6 +13,7 @@ mod autoregressive;
 mod encoder;
 mod expander;
 mod interpolate;
+mod output;
 mod parallel;
 mod perceiver;
 mod regularizer;

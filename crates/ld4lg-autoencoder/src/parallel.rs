@@ -1,3 +1,4 @@
+use crate::output::token_scores;
 use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::nn::{LayerNorm, LayerNormConfig, Linear, LinearConfig};
@@ -91,14 +92,11 @@ impl ParallelDecoder {
             x = block.forward(x, None, false, Some((memory.clone(), None)));
         }
         let hidden = self.norm.forward(x);
-        match (&self.head, &self.tied_bias) {
-            (Some(head), _) => head.forward(hidden),
-            (None, Some(bias)) => {
-                let embeddings =
-                    token_embeddings.expect("a tied parallel decoder needs the token embeddings");
-                hidden.matmul(embeddings.transpose().unsqueeze::<3>()) + bias.val().unsqueeze::<3>()
-            }
-            (None, None) => unreachable!("a parallel decoder has an output matrix or a tied bias"),
-        }
+        token_scores(
+            hidden,
+            self.head.as_ref(),
+            self.tied_bias.as_ref(),
+            token_embeddings.as_ref(),
+        )
     }
 }
