@@ -35,6 +35,7 @@ pub struct LatentDiffusionPipeline {
     condition: TrainedCondition,
     schedule: NoiseSchedule,
     latent_stats: LatentStats,
+    decode_strategy: DecodeStrategy,
     device: Device,
 }
 
@@ -71,8 +72,21 @@ impl LatentDiffusionPipeline {
             condition,
             schedule,
             latent_stats,
+            decode_strategy: DecodeStrategy::Greedy,
             device: device.clone(),
         })
+    }
+
+    /// Decodes with `strategy` from now on (default: greedy). Beam search only changes
+    /// autoregressive autoencoders; parallel ones always decode greedily.
+    pub fn with_decode_strategy(mut self, strategy: DecodeStrategy) -> Self {
+        self.decode_strategy = strategy;
+        self
+    }
+
+    /// How latents are decoded.
+    pub fn decode_strategy(&self) -> &DecodeStrategy {
+        &self.decode_strategy
     }
 
     /// What the model is conditioned on.
@@ -222,7 +236,7 @@ impl LatentDiffusionPipeline {
     pub fn decode(&self, latents: Tensor<3>) -> Result<Vec<String>, Error> {
         let ids = self.autoencoder.decode(
             latents,
-            &DecodeStrategy::Greedy,
+            &self.decode_strategy,
             special::BOS_ID,
             special::EOS_ID,
         );

@@ -118,6 +118,40 @@ impl TrainArgs {
     }
 }
 
+/// How latents become text, shared by the commands that decode.
+#[derive(Debug, Clone, Args)]
+pub struct DecodeArgs {
+    /// Beam size for autoregressive decoders (1: greedy; parallel decoders are always greedy).
+    #[arg(long, default_value_t = 1)]
+    beam: usize,
+    /// Beam search ranks finished texts by log p / length^this.
+    #[arg(long, default_value_t = 1.0)]
+    length_penalty: f64,
+    /// Beam search never repeats an n-gram of this size (0: allowed).
+    #[arg(long, default_value_t = 0)]
+    no_repeat_ngram: usize,
+}
+
+impl DecodeArgs {
+    pub fn strategy(&self) -> anyhow::Result<DecodeStrategy> {
+        anyhow::ensure!(self.beam > 0, "--beam must be at least 1");
+        anyhow::ensure!(
+            self.length_penalty.is_finite(),
+            "--length-penalty must be finite"
+        );
+        if self.beam == 1 && self.no_repeat_ngram == 0 {
+            return Ok(DecodeStrategy::Greedy);
+        }
+        // Beam 1 with an n-gram ban is constrained greedy search, which beam search does.
+        Ok(DecodeStrategy::Beam(
+            BeamSearchConfig::new()
+                .with_beam_size(self.beam)
+                .with_length_penalty(self.length_penalty)
+                .with_no_repeat_ngram(self.no_repeat_ngram),
+        ))
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct ReconstructArgs {
     /// Run directory of a trained autoencoder.
@@ -129,9 +163,8 @@ pub struct ReconstructArgs {
     /// Use at most this many texts of --e2e.
     #[arg(long)]
     limit: Option<usize>,
-    /// Beam size for autoregressive decoders (1: greedy).
-    #[arg(long, default_value_t = 1)]
-    beam: usize,
+    #[command(flatten)]
+    decode: DecodeArgs,
     /// Add Gaussian noise of this many RMS units to the latents before decoding.
     #[arg(long, default_value_t = 0.0)]
     latent_noise: f64,
@@ -160,6 +193,8 @@ pub struct InterpolateArgs {
     /// Sampler steps for --denoise (DPM-Solver++ 2M).
     #[arg(long, default_value_t = 25)]
     steps: usize,
+    #[command(flatten)]
+    decode: DecodeArgs,
     /// Start text.
     from: String,
     /// End text.
@@ -187,11 +222,7 @@ pub fn reconstruct(args: ReconstructArgs, device: DeviceChoice) -> anyhow::Resul
         dir: args.checkpoint.clone(),
     };
     let (tokenizer, model) = run.load(&device)?;
-    let strategy = if args.beam > 1 {
-        DecodeStrategy::Beam(BeamSearchConfig::new().with_beam_size(args.beam))
-    } else {
-        DecodeStrategy::Greedy
-    };
+    let strategy = args.decode.strategy()?;
     let texts: Vec<String> = match &args.e2e {
         Some(path) => {
             let stream = CorpusSpec::E2e { path: path.clone() }
@@ -248,9 +279,11 @@ pub fn interpolate(args: InterpolateArgs, device: DeviceChoice) -> anyhow::Resul
     use ld4lg::burn::tensor::Tensor;
     use ld4lg::tokenizer::{EncodeOptions, special};
     anyhow::ensure!(args.points >= 2, "--points must be at least 2");
+    let strategy = args.decode.strategy()?;
     let device = device.device()?;
     if let Some(strength) = args.denoise {
-        let pipeline = ld4lg::pipeline::LatentDiffusionPipeline::load(&args.checkpoint, &device)?;
+        let pipeline = ld4lg::pipeline::LatentDiffusionPipeline::load(&args.checkpoint, &device)?
+            .with_decode_strategy(strategy);
         let config = ld4lg::sampler::SamplerConfig {
             steps: args.steps,
             ..ld4lg::sampler::SamplerConfig::default()
@@ -290,7 +323,7 @@ pub fn interpolate(args: InterpolateArgs, device: DeviceChoice) -> anyhow::Resul
         .collect();
     let decoded = model.decode(
         Tensor::cat(path, 0),
-        &DecodeStrategy::Greedy,
+        &strategy,
         special::BOS_ID,
         special::EOS_ID,
     );

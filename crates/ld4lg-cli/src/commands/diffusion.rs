@@ -1,3 +1,4 @@
+use super::autoencoder::DecodeArgs;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use ld4lg::backend::DeviceChoice;
@@ -110,6 +111,8 @@ pub struct GenerateArgs {
     n: usize,
     #[command(flatten)]
     sampler: SamplerArgs,
+    #[command(flatten)]
+    decode: DecodeArgs,
     /// Batch size.
     #[arg(long, default_value_t = 100)]
     batch_size: usize,
@@ -165,6 +168,8 @@ pub struct EditArgs {
     strength: f64,
     #[command(flatten)]
     sampler: SamplerArgs,
+    #[command(flatten)]
+    decode: DecodeArgs,
     /// Edit towards this class (class-conditional models: style transfer).
     #[arg(long)]
     class: Option<String>,
@@ -241,7 +246,8 @@ pub fn train_all(args: RunArgs, device: DeviceChoice) -> anyhow::Result<()> {
 pub fn generate(args: GenerateArgs, device: DeviceChoice) -> anyhow::Result<()> {
     anyhow::ensure!(args.batch_size > 0, "--batch-size must be positive");
     anyhow::ensure!(args.candidates > 0, "--candidates must be positive");
-    let pipeline = LatentDiffusionPipeline::load(&args.checkpoint, &device.device()?)?;
+    let pipeline = LatentDiffusionPipeline::load(&args.checkpoint, &device.device()?)?
+        .with_decode_strategy(args.decode.strategy()?);
     let config = args.sampler.config();
     let start = Instant::now();
     let texts = match &args.source_file {
@@ -332,7 +338,8 @@ fn generate_from_sources(
 
 pub fn edit(args: EditArgs, device: DeviceChoice) -> anyhow::Result<()> {
     anyhow::ensure!(args.batch_size > 0, "--batch-size must be positive");
-    let pipeline = LatentDiffusionPipeline::load(&args.checkpoint, &device.device()?)?;
+    let pipeline = LatentDiffusionPipeline::load(&args.checkpoint, &device.device()?)?
+        .with_decode_strategy(args.decode.strategy()?);
     let config = args.sampler.config();
     let texts = match &args.input {
         Some(path) => super::read_lines(path)?,

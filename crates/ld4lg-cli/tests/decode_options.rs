@@ -1,0 +1,67 @@
+//! The decoding flags shared by `reconstruct`, `interpolate`, `generate` and `edit`.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn ld4lg(args: &[&str]) -> Output {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap();
+    Command::new(env!("CARGO_BIN_EXE_ld4lg"))
+        .args(args)
+        .current_dir(repo)
+        .output()
+        .unwrap()
+}
+
+fn stdout_of(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn beam_flags_leave_a_parallel_decoder_greedy() {
+    // The shipped E2E autoencoder decodes in parallel, so beam search must not change it.
+    let generate = |extra: &[&str]| {
+        let mut args = vec![
+            "generate",
+            "--checkpoint",
+            "models/e2e",
+            "-n",
+            "3",
+            "--steps",
+            "10",
+            "--seed",
+            "4",
+        ];
+        args.extend_from_slice(extra);
+        stdout_of(ld4lg(&args))
+    };
+    let greedy = generate(&[]);
+    assert_eq!(greedy.lines().count(), 3, "{greedy}");
+    assert_eq!(generate(&["--beam", "4", "--no-repeat-ngram", "3"]), greedy);
+}
+
+#[test]
+fn bad_decoding_flags_are_refused_with_their_name() {
+    for (flag, value) in [("--beam", "0"), ("--length-penalty", "NaN")] {
+        let out = ld4lg(&[
+            "interpolate",
+            "--checkpoint",
+            "models/e2e",
+            flag,
+            value,
+            "A text.",
+            "Another text.",
+        ]);
+        assert!(!out.status.success(), "{flag} {value} was accepted");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(flag), "{stderr}");
+    }
+}
