@@ -226,6 +226,51 @@ impl<M: Denoiser> Sampler<M> {
         Ok(z)
     }
 
+    /// Deterministic DDIM inversion: runs the probability-flow ODE backwards from clean
+    /// latents at `config.t_end` up to `config.t_start` over the configured timesteps, each
+    /// step `z_s = α_s x̂₀ + σ_s ε̂` with the model's estimates at the less noisy time (the
+    /// first step uses `x0` itself and ε = 0).
+    /// Sampling the result with [`SamplerKind::Ddim`] `{ eta: 0 }` and the same timesteps
+    /// comes back close to `x0` (exactly for a perfect denoiser); interpolating between two
+    /// inverted latents and sampling gives texts the model finds likely all along the path.
+    ///
+    /// # Shapes
+    /// - `x0`: `[batch, l, d]` → `[batch, l, d]`
+    pub fn invert(
+        &self,
+        x0: Tensor<3>,
+        conditioning: &Conditioning,
+    ) -> Result<Tensor<3>, SamplerError> {
+        let batch = x0.dims()[0];
+        if batch == 0 {
+            return Err(SamplerError::Shape("nothing to invert: batch of 0".into()));
+        }
+        let device = x0.device();
+        let mut times = self.config.timesteps(&self.schedule);
+        times.reverse();
+        // The first step knows x₀ exactly and takes ε = 0: the model's ε̂ at t_end (often
+        // t = 0, σ ≈ 0) is ill-conditioned for x₀-predicting denoisers.
+        let (alpha_first, _) = self.schedule.alpha_sigma(times[1]);
+        let mut self_cond = self.config.self_conditioning.then(|| x0.clone());
+        let mut z = x0.mul_scalar(alpha_first);
+        for pair in times[1..].windows(2) {
+            let (t, s) = (pair[0], pair[1]);
+            let lambda_t = self.schedule.log_snr(t);
+            let output = self.guided_output(z.clone(), t, self_cond.clone(), conditioning, &device);
+            let c_t = Coefficients::<3>::from_log_snr(&vec![lambda_t; batch], &device);
+            let prediction = self.denoiser.prediction_type();
+            let x0_hat = prediction.to_sample(output.clone(), z.clone(), &c_t);
+            let eps_hat = prediction.to_epsilon(output, z, &c_t);
+            if self.config.self_conditioning {
+                self_cond = Some(x0_hat.clone());
+            }
+            let (alpha_s, sigma_s) =
+                ld4lg_schedule::alpha_sigma_from_log_snr(self.schedule.log_snr(s));
+            z = x0_hat.mul_scalar(alpha_s) + eps_hat.mul_scalar(sigma_s);
+        }
+        Ok(z)
+    }
+
     /// The model output at time `t`, with classifier-free guidance when the conditioning is
     /// not empty and the weight is not 1: both branches in one batched call,
     /// `w·cond + (1 − w)·uncond`.

@@ -323,3 +323,83 @@ fn the_noise_scale_scales_the_output_of_a_linear_denoiser() {
     };
     assert!(bad.validate().is_err());
 }
+
+/// Largest error of DDIM inversion of Gaussian data against the exact probability-flow map,
+/// and of the round trip (invert, then DDIM sampling over the same timesteps) against the data.
+fn inversion_errors(steps: usize) -> (f64, f64) {
+    let device = Device::flex();
+    let schedule = NoiseSchedule::default();
+    let (mu, s) = (1.5f64, 0.4f64);
+    let unit = NoiseSource::from_seed(5, 128).normal(L, D, &device);
+    let x0 = unit.clone().mul_scalar(s).add_scalar(mu);
+    let config = SamplerConfig {
+        kind: SamplerKind::Ddim { eta: 0.0 },
+        steps,
+        self_conditioning: false,
+        ..SamplerConfig::default()
+    };
+    let sampler = Sampler::new(
+        Gaussian {
+            mu: mu as f32,
+            s: s as f32,
+        },
+        schedule,
+        config,
+    )
+    .unwrap();
+    let inverted = sampler.invert(x0.clone(), &Conditioning::none()).unwrap();
+    // The flow maps N(μ, s²) at t = 0 monotonically onto N(α₁ μ, α₁² s² + σ₁²) at t = 1.
+    let (alpha, sigma) = schedule.alpha_sigma(1.0);
+    let sd1 = (alpha * alpha * s * s + sigma * sigma).sqrt();
+    let exact: Vec<f64> = values(unit)
+        .iter()
+        .map(|&u| alpha * mu + sd1 * u as f64)
+        .collect();
+    let max_diff = |a: &[f32], b: &[f64]| {
+        a.iter()
+            .zip(b)
+            .map(|(&x, &y)| (x as f64 - y).abs())
+            .fold(0.0, f64::max)
+    };
+    let inversion = max_diff(&values(inverted.clone()), &exact);
+    let mut noise = NoiseSource::from_seed(0, 128);
+    let back = sampler
+        .sample_from(inverted, &Conditioning::none(), &mut noise)
+        .unwrap();
+    let data: Vec<f64> = values(x0).iter().map(|&x| x as f64).collect();
+    (inversion, max_diff(&values(back), &data))
+}
+
+#[test]
+fn ddim_inversion_follows_the_exact_flow_and_round_trips() {
+    let errors: Vec<(f64, f64)> = [25, 50, 100, 200].map(inversion_errors).to_vec();
+    eprintln!("inversion / round-trip errors {errors:?}");
+    // Both are first order, as DDIM: doubling the steps halves the error (measured here:
+    // 0.45, 0.23, 0.12, 0.060 and 0.34, 0.18, 0.094, 0.048).
+    for pair in errors.windows(2) {
+        for (coarse, fine) in [(pair[0].0, pair[1].0), (pair[0].1, pair[1].1)] {
+            let order = (coarse / fine).log2();
+            assert!((0.8..1.3).contains(&order), "{errors:?}");
+        }
+    }
+    let (inversion, round_trip) = errors[3];
+    assert!(inversion < 0.07 && round_trip < 0.06, "{errors:?}");
+}
+
+#[test]
+fn inverting_an_empty_batch_is_an_error() {
+    let device = Device::flex();
+    let sampler = sampler(
+        Gaussian { mu: 0.0, s: 1.0 },
+        SamplerKind::Ddim { eta: 0.0 },
+        10,
+    );
+    assert!(
+        sampler
+            .invert(
+                Tensor::<3>::zeros([0, L, D], &device),
+                &Conditioning::none()
+            )
+            .is_err()
+    );
+}

@@ -187,10 +187,15 @@ pub struct InterpolateArgs {
     /// run's denoiser before decoding (needs a run with a trained denoiser).
     #[arg(long)]
     denoise: Option<f64>,
+    /// Interpolate between the texts' noises instead: DDIM inversion to this time (default 1,
+    /// pure noise) with --steps steps, then DDIM sampling of every point (needs a run with a
+    /// trained denoiser): every point is a sample of the model.
+    #[arg(long, conflicts_with_all = ["denoise", "linear"], num_args = 0..=1, default_missing_value = "1.0")]
+    invert: Option<f64>,
     /// Noise seed for --denoise (the same noise for every point).
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Sampler steps for --denoise (DPM-Solver++ 2M).
+    /// Sampler steps for --denoise (DPM-Solver++ 2M) and --invert (DDIM).
     #[arg(long, default_value_t = 25)]
     steps: usize,
     #[command(flatten)]
@@ -281,6 +286,16 @@ pub fn interpolate(args: InterpolateArgs, device: DeviceChoice) -> anyhow::Resul
     anyhow::ensure!(args.points >= 2, "--points must be at least 2");
     let strategy = args.decode.strategy()?;
     let device = device.device()?;
+    if let Some(depth) = args.invert {
+        let pipeline = ld4lg::pipeline::LatentDiffusionPipeline::load(&args.checkpoint, &device)?
+            .with_decode_strategy(strategy);
+        let texts =
+            pipeline.interpolate_inverted(&args.from, &args.to, args.points, depth, args.steps)?;
+        for (i, text) in texts.iter().enumerate() {
+            println!("{:.2}  {text}", i as f64 / (args.points - 1) as f64);
+        }
+        return Ok(());
+    }
     if let Some(strength) = args.denoise {
         let pipeline = ld4lg::pipeline::LatentDiffusionPipeline::load(&args.checkpoint, &device)?
             .with_decode_strategy(strategy);
