@@ -333,7 +333,6 @@ impl LatentDiffusionPipeline {
         self.decode(denoised)
     }
 
-    /// `k ≥ 2` latents along the spherical path between the latents of `a` and `b`.
     /// `k ≥ 2` texts between `a` and `b` through the denoiser's noise space: both latents
     /// are mapped to time `depth ∈ (0, 1]` (1: pure noise) by deterministic DDIM inversion
     /// over `steps` steps, the results are interpolated (slerp), and every point is sampled
@@ -380,6 +379,7 @@ impl LatentDiffusionPipeline {
         self.decode(self.latent_stats.denormalize(latents))
     }
 
+    /// `k ≥ 2` latents along the spherical path between the latents of `a` and `b`.
     fn slerp_path(&self, a: &str, b: &str, k: usize) -> Result<Vec<Tensor<3>>, Error> {
         if k < 2 {
             return Err(Error::Config(
