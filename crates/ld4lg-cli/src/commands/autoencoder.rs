@@ -195,9 +195,10 @@ pub struct InterpolateArgs {
     /// Noise seed for --denoise (the same noise for every point).
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Sampler steps for --denoise (DPM-Solver++ 2M) and --invert (DDIM).
-    #[arg(long, default_value_t = 25)]
-    steps: usize,
+    /// Sampler steps for --denoise (DPM-Solver++ 2M; default 25) and --invert (DDIM, each
+    /// way; default 100: inversion is first order and needs more steps to keep the ends).
+    #[arg(long)]
+    steps: Option<usize>,
     #[command(flatten)]
     decode: DecodeArgs,
     /// Start text.
@@ -289,8 +290,13 @@ pub fn interpolate(args: InterpolateArgs, device: DeviceChoice) -> anyhow::Resul
     if let Some(depth) = args.invert {
         let pipeline = ld4lg::pipeline::LatentDiffusionPipeline::load(&args.checkpoint, &device)?
             .with_decode_strategy(strategy);
-        let texts =
-            pipeline.interpolate_inverted(&args.from, &args.to, args.points, depth, args.steps)?;
+        let texts = pipeline.interpolate_inverted(
+            &args.from,
+            &args.to,
+            args.points,
+            depth,
+            args.steps.unwrap_or(100),
+        )?;
         for (i, text) in texts.iter().enumerate() {
             println!("{:.2}  {text}", i as f64 / (args.points - 1) as f64);
         }
@@ -300,7 +306,7 @@ pub fn interpolate(args: InterpolateArgs, device: DeviceChoice) -> anyhow::Resul
         let pipeline = ld4lg::pipeline::LatentDiffusionPipeline::load(&args.checkpoint, &device)?
             .with_decode_strategy(strategy);
         let config = ld4lg::sampler::SamplerConfig {
-            steps: args.steps,
+            steps: args.steps.unwrap_or(25),
             ..ld4lg::sampler::SamplerConfig::default()
         };
         let texts = pipeline.interpolate_denoised(
