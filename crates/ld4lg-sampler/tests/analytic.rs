@@ -97,6 +97,20 @@ fn sampler<M: Denoiser>(denoiser: M, kind: SamplerKind, steps: usize) -> Sampler
     Sampler::new(denoiser, NoiseSchedule::default(), config).unwrap()
 }
 
+/// A sampler over the exact denoiser of N(μ, s²) data.
+fn exact_gaussian(
+    mu: f64,
+    s: f64,
+    schedule: NoiseSchedule,
+    config: SamplerConfig,
+) -> Sampler<Gaussian> {
+    let denoiser = Gaussian {
+        mu: mu as f32,
+        s: s as f32,
+    };
+    Sampler::new(denoiser, schedule, config).unwrap()
+}
+
 fn all_kinds() -> Vec<(SamplerKind, usize)> {
     vec![
         (
@@ -204,15 +218,7 @@ fn flow_errors(kind: SamplerKind, steps: &[usize]) -> Vec<f64> {
                 t_end,
                 ..SamplerConfig::default()
             };
-            let sampler = Sampler::new(
-                Gaussian {
-                    mu: mu as f32,
-                    s: s as f32,
-                },
-                schedule,
-                config,
-            )
-            .unwrap();
+            let sampler = exact_gaussian(mu, s, schedule, config);
             let mut noise = NoiseSource::from_seed(0, 256);
             let got = values(
                 sampler
@@ -338,15 +344,7 @@ fn inversion_errors(steps: usize) -> (f64, f64) {
         self_conditioning: false,
         ..SamplerConfig::default()
     };
-    let sampler = Sampler::new(
-        Gaussian {
-            mu: mu as f32,
-            s: s as f32,
-        },
-        schedule,
-        config,
-    )
-    .unwrap();
+    let sampler = exact_gaussian(mu, s, schedule, config);
     let inverted = sampler.invert(x0.clone(), &Conditioning::none()).unwrap();
     // The flow maps N(μ, s²) at t = 0 monotonically onto N(α₁ μ, α₁² s² + σ₁²) at t = 1.
     let (alpha, sigma) = schedule.alpha_sigma(1.0);
