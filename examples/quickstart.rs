@@ -52,6 +52,16 @@ fn main() -> anyhow::Result<()> {
         println!("  {:.2}  {text}", i as f64 / 4.0);
     }
 
+    // Each point a sample of the denoiser: DDIM-invert both ends to noise, interpolate there.
+    println!("\nInterpolation through inverted noise (DDIM, 100 steps each way):");
+    for (i, text) in pipeline
+        .interpolate_inverted(a, b, 5, 1.0, 100)?
+        .iter()
+        .enumerate()
+    {
+        println!("  {:.2}  {text}", i as f64 / 4.0);
+    }
+
     println!("\nEdits of \"{a}\" (noise to strength s, denoise back, seed 3):");
     for strength in [0.3, 0.5, 0.7] {
         println!(
