@@ -264,8 +264,7 @@ impl<M: Denoiser> Sampler<M> {
             if self.config.self_conditioning {
                 self_cond = Some(x0_hat.clone());
             }
-            let (alpha_s, sigma_s) =
-                ld4lg_schedule::alpha_sigma_from_log_snr(self.schedule.log_snr(s));
+            let (alpha_s, sigma_s) = self.schedule.alpha_sigma(s);
             z = x0_hat.mul_scalar(alpha_s) + eps_hat.mul_scalar(sigma_s);
         }
         Ok(z)

@@ -304,7 +304,7 @@ impl LatentDiffusionPipeline {
     /// `k ≥ 2` texts along the spherical path between the latents of `a` and `b`, both ends
     /// included.
     pub fn interpolate(&self, a: &str, b: &str, k: usize) -> Result<Vec<String>, Error> {
-        self.decode(Tensor::cat(self.slerp_path(a, b, k)?, 0))
+        self.decode(self.slerp_path(a, b, k)?)
     }
 
     /// Like [`Self::interpolate`], but every point of the path is noised to time `strength`
@@ -322,7 +322,7 @@ impl LatentDiffusionPipeline {
         seed: u64,
     ) -> Result<Vec<String>, Error> {
         // One batch, every point with the same noise stream.
-        let path = Tensor::cat(self.slerp_path(a, b, k)?, 0);
+        let path = self.slerp_path(a, b, k)?;
         let denoised = self.renoise_with_seeds(
             path,
             strength,
@@ -347,11 +347,7 @@ impl LatentDiffusionPipeline {
         depth: f64,
         steps: usize,
     ) -> Result<Vec<String>, Error> {
-        if k < 2 {
-            return Err(Error::Config(
-                "interpolation needs at least 2 points".into(),
-            ));
-        }
+        check_points(k)?;
         // Without self-conditioning both directions see the same inputs; with it, inversion
         // feeds the model near-exact estimates that sampling from noise never has, and the
         // ends no longer come back (measured on models/e2e: docs/RESULTS.md).
@@ -367,30 +363,25 @@ impl LatentDiffusionPipeline {
         let noise = sampler
             .invert(ends, &Conditioning::none())
             .map_err(|e| Error::Config(e.to_string()))?;
-        let (start, end) = (noise.clone().narrow(0, 0, 1), noise.narrow(0, 1, 1));
-        let path: Vec<Tensor<3>> = (0..k)
-            .map(|i| slerp(start.clone(), end.clone(), i as f64 / (k - 1) as f64))
-            .collect();
         // DDIM with η = 0 draws no noise; the source only has to match the batch.
         let mut unused = NoiseSource::from_seeds(&vec![0; k]);
         let latents = sampler
-            .sample_from(Tensor::cat(path, 0), &Conditioning::none(), &mut unused)
+            .sample_from(
+                slerp_between_rows(noise, k),
+                &Conditioning::none(),
+                &mut unused,
+            )
             .map_err(|e| Error::Config(e.to_string()))?;
         self.decode(self.latent_stats.denormalize(latents))
     }
 
     /// `k ≥ 2` latents along the spherical path between the latents of `a` and `b`.
-    fn slerp_path(&self, a: &str, b: &str, k: usize) -> Result<Vec<Tensor<3>>, Error> {
-        if k < 2 {
-            return Err(Error::Config(
-                "interpolation needs at least 2 points".into(),
-            ));
-        }
-        let latents = self.encode(&[a, b])?;
-        let (start, end) = (latents.clone().narrow(0, 0, 1), latents.narrow(0, 1, 1));
-        Ok((0..k)
-            .map(|i| slerp(start.clone(), end.clone(), i as f64 / (k - 1) as f64))
-            .collect())
+    ///
+    /// # Shapes
+    /// - output: `[k, l, d]`
+    fn slerp_path(&self, a: &str, b: &str, k: usize) -> Result<Tensor<3>, Error> {
+        check_points(k)?;
+        Ok(slerp_between_rows(self.encode(&[a, b])?, k))
     }
 
     /// Edits `text`: its latent is noised to time `strength ∈ (0, 1]` and denoised back
@@ -509,4 +500,25 @@ impl LatentDiffusionPipeline {
 /// `seed, seed + 1, …`: one noise seed per example, so any example can be redone alone.
 fn consecutive_seeds(seed: u64, n: usize) -> Vec<u64> {
     (0..n as u64).map(|i| seed.wrapping_add(i)).collect()
+}
+
+fn check_points(k: usize) -> Result<(), Error> {
+    if k < 2 {
+        return Err(Error::Config(
+            "interpolation needs at least 2 points".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// `k` points along the spherical path from row 0 of `ends` to row 1, both included.
+///
+/// # Shapes
+/// - `ends`: `[2, l, d]` → `[k, l, d]`
+fn slerp_between_rows(ends: Tensor<3>, k: usize) -> Tensor<3> {
+    let (start, end) = (ends.clone().narrow(0, 0, 1), ends.narrow(0, 1, 1));
+    let path: Vec<Tensor<3>> = (0..k)
+        .map(|i| slerp(start.clone(), end.clone(), i as f64 / (k - 1) as f64))
+        .collect();
+    Tensor::cat(path, 0)
 }

@@ -281,54 +281,61 @@ pub fn reconstruct(args: ReconstructArgs, device: DeviceChoice) -> anyhow::Resul
 }
 
 pub fn interpolate(args: InterpolateArgs, device: DeviceChoice) -> anyhow::Result<()> {
-    use ld4lg::autoencoder::{lerp, slerp};
-    use ld4lg::burn::tensor::Tensor;
-    use ld4lg::tokenizer::{EncodeOptions, special};
     anyhow::ensure!(args.points >= 2, "--points must be at least 2");
     let strategy = args.decode.strategy()?;
     let device = device.device()?;
-    if let Some(depth) = args.invert {
-        let pipeline = ld4lg::pipeline::LatentDiffusionPipeline::load(&args.checkpoint, &device)?
-            .with_decode_strategy(strategy);
-        let texts = pipeline.interpolate_inverted(
+    let pipeline = || -> anyhow::Result<ld4lg::pipeline::LatentDiffusionPipeline> {
+        Ok(
+            ld4lg::pipeline::LatentDiffusionPipeline::load(&args.checkpoint, &device)?
+                .with_decode_strategy(strategy.clone()),
+        )
+    };
+    let texts = match (args.invert, args.denoise) {
+        (Some(depth), _) => pipeline()?.interpolate_inverted(
             &args.from,
             &args.to,
             args.points,
             depth,
             args.steps.unwrap_or(100),
-        )?;
-        for (i, text) in texts.iter().enumerate() {
-            println!("{:.2}  {text}", i as f64 / (args.points - 1) as f64);
+        )?,
+        (None, Some(strength)) => {
+            let config = ld4lg::sampler::SamplerConfig {
+                steps: args.steps.unwrap_or(25),
+                ..ld4lg::sampler::SamplerConfig::default()
+            };
+            pipeline()?.interpolate_denoised(
+                &args.from,
+                &args.to,
+                args.points,
+                strength,
+                &config,
+                args.seed,
+            )?
         }
-        return Ok(());
+        (None, None) => autoencoder_path(&args, &strategy, &device)?,
+    };
+    for (i, text) in texts.iter().enumerate() {
+        println!("{:.2}  {text}", i as f64 / (args.points - 1) as f64);
     }
-    if let Some(strength) = args.denoise {
-        let pipeline = ld4lg::pipeline::LatentDiffusionPipeline::load(&args.checkpoint, &device)?
-            .with_decode_strategy(strategy);
-        let config = ld4lg::sampler::SamplerConfig {
-            steps: args.steps.unwrap_or(25),
-            ..ld4lg::sampler::SamplerConfig::default()
-        };
-        let texts = pipeline.interpolate_denoised(
-            &args.from,
-            &args.to,
-            args.points,
-            strength,
-            &config,
-            args.seed,
-        )?;
-        for (i, text) in texts.iter().enumerate() {
-            println!("{:.2}  {text}", i as f64 / (args.points - 1) as f64);
-        }
-        return Ok(());
-    }
+    Ok(())
+}
+
+/// The texts along the path between the two texts' latents, through the autoencoder alone.
+fn autoencoder_path(
+    args: &InterpolateArgs,
+    strategy: &DecodeStrategy,
+    device: &ld4lg::burn::tensor::Device,
+) -> anyhow::Result<Vec<String>> {
+    use ld4lg::autoencoder::{lerp, slerp};
+    use ld4lg::burn::tensor::Tensor;
+    use ld4lg::tokenizer::{EncodeOptions, special};
     let (tokenizer, model) = AutoencoderRun {
         dir: args.checkpoint.clone(),
     }
-    .load(&device)?;
+    .load(device)?;
     let batch =
         tokenizer.encode_batch(&[&args.from, &args.to], EncodeOptions::new(model.max_len()))?;
-    let (ids, mask) = batch.to_tensors(&device);
+    let (ids, mask) = batch.to_tensors(device);
     let latents = model.encode(ids, mask);
     let a = latents.clone().narrow(0, 0, 1);
     let b = latents.narrow(0, 1, 1);
@@ -344,13 +351,9 @@ pub fn interpolate(args: InterpolateArgs, device: DeviceChoice) -> anyhow::Resul
         .collect();
     let decoded = model.decode(
         Tensor::cat(path, 0),
-        &strategy,
+        strategy,
         special::BOS_ID,
         special::EOS_ID,
     );
-    for (i, ids) in decoded.iter().enumerate() {
-        let w = i as f64 / (args.points - 1) as f64;
-        println!("{w:.2}  {}", tokenizer.decode(ids)?);
-    }
-    Ok(())
+    Ok(tokenizer.decode_batch(&decoded)?)
 }
