@@ -96,6 +96,7 @@ fn tiny_autoencoder(spec: CorpusSpec) -> AutoencoderRunConfig {
             .with_decoder_layers(1)
             .with_decoder(DecoderKind::Parallel),
         training: training(400),
+        encoder_from: None,
     }
 }
 

@@ -67,6 +67,7 @@ fn trained_run() -> &'static Path {
                 .with_decoder_layers(2)
                 .with_decoder(DecoderKind::Parallel),
             training: training(200),
+            encoder_from: None,
         };
         train_autoencoder(&autoencoder, dir.path(), &device, &RunOptions::default()).unwrap();
         let diffusion = DiffusionRunConfig {

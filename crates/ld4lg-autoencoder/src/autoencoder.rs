@@ -156,6 +156,39 @@ impl AutoencoderConfig {
         Ok(())
     }
 
+    /// Why an autoencoder of this configuration cannot take the encoder side (encoder,
+    /// Perceiver, latent projection) of one configured as `source`, if it cannot.
+    pub fn check_encoder_matches(&self, source: &AutoencoderConfig) -> Result<(), String> {
+        let sizes = [
+            ("vocab_size", self.vocab_size, source.vocab_size),
+            ("max_len", self.max_len, source.max_len),
+            ("d_model", self.d_model, source.d_model),
+            ("n_heads", self.n_heads, source.n_heads),
+            ("encoder_layers", self.encoder_layers, source.encoder_layers),
+            (
+                "perceiver_layers",
+                self.perceiver_layers,
+                source.perceiver_layers,
+            ),
+            ("num_latents", self.num_latents, source.num_latents),
+            ("d_latent", self.d_latent, source.d_latent),
+        ];
+        for (name, ours, theirs) in sizes {
+            if ours != theirs {
+                return Err(format!(
+                    "{name} is {ours}, the source encoder's is {theirs}"
+                ));
+            }
+        }
+        if self.regularizer != source.regularizer {
+            return Err(format!(
+                "regularizer is {:?}, the source encoder's is {:?}",
+                self.regularizer, source.regularizer
+            ));
+        }
+        Ok(())
+    }
+
     /// Builds the autoencoder.
     ///
     /// # Panics
@@ -218,6 +251,31 @@ impl Autoencoder {
     /// Latent shape `[l, d]`.
     pub fn latent_shape(&self) -> [usize; 2] {
         [self.perceiver.num_latents(), self.d_latent]
+    }
+
+    /// Takes the encoder side (encoder, Perceiver, latent projection) of `source` and
+    /// freezes it: training then changes only the reconstruction network and the decoder, so
+    /// the latents stay exactly those of `source`, which denoisers trained on them still
+    /// model. Check the configurations with [`AutoencoderConfig::check_encoder_matches`].
+    pub fn with_encoder_of(self, source: Autoencoder) -> Self {
+        Self {
+            encoder: source.encoder,
+            perceiver: source.perceiver,
+            to_latent: source.to_latent,
+            ..self
+        }
+        .freeze_encoder()
+    }
+
+    /// Stops gradients on the encoder side (encoder, Perceiver, latent projection), e.g.
+    /// after loading a checkpoint of a run that trains a decoder for a frozen encoder.
+    pub fn freeze_encoder(self) -> Self {
+        Self {
+            encoder: self.encoder.no_grad(),
+            perceiver: self.perceiver.no_grad(),
+            to_latent: self.to_latent.no_grad(),
+            ..self
+        }
     }
 
     /// The decoder kind.

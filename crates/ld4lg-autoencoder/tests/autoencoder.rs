@@ -108,7 +108,16 @@ fn overfit(
 ) -> (Autoencoder, usize) {
     let device = Device::flex().autodiff();
     device.seed(0);
-    let mut model = config.init(&device);
+    overfit_model(config.init(&device), rows, max_steps)
+}
+
+/// Trains `model` (on an autodiff device) as [`overfit`] does.
+fn overfit_model(
+    mut model: Autoencoder,
+    rows: &[Vec<u32>],
+    max_steps: usize,
+) -> (Autoencoder, usize) {
+    let device = Device::flex().autodiff();
     let mut optimizer = AdamWConfig::new()
         .with_epsilon(1e-8)
         .with_weight_decay(0.0)
@@ -334,4 +343,52 @@ fn tied_embeddings_train_and_are_checked() {
         );
         assert!(tied.with_d_decoder(32).check().is_err());
     }
+}
+
+#[test]
+fn a_new_decoder_learns_on_a_frozen_encoder_whose_latents_stay_the_same() {
+    let _random = random_generator();
+    let rows = sentences(32, 3);
+    let parallel = tiny(DecoderKind::Parallel, LatentRegularizer::L2Sphere);
+    let (source, _) = overfit(&parallel, &rows, 500);
+    let inference = Device::flex();
+    let (ids, mask) = batch(&rows, 0, &inference);
+    let source_latents = source.encode(ids.clone(), mask.clone());
+
+    let autoregressive = tiny(DecoderKind::Autoregressive, LatentRegularizer::L2Sphere);
+    autoregressive.check_encoder_matches(&parallel).unwrap();
+    let error = autoregressive
+        .clone()
+        .with_d_latent(8)
+        .check_encoder_matches(&parallel)
+        .unwrap_err();
+    assert!(error.contains("d_latent is 8"), "{error}");
+
+    let device = Device::flex().autodiff();
+    device.seed(1);
+    let model = autoregressive
+        .init(&device)
+        .with_encoder_of(source.clone().fork(&device));
+    // Only the reconstruction network and the decoder get gradients.
+    let (train_ids, train_mask) = batch(&rows[..4], 0, &device);
+    let output = model.forward_loss(train_ids, train_mask, true);
+    let grads = GradientsParams::from_grads(output.loss.backward(), &model);
+    let all = list_param_ids(&model).len();
+    assert!(
+        grads.len() > 10 && grads.len() < all,
+        "{} of {all}",
+        grads.len()
+    );
+
+    let (trained, steps) = overfit_model(model, &rows, 500);
+    assert!(
+        steps < 500,
+        "the new decoder did not learn all 32 in 500 steps"
+    );
+    let after = trained.encode(ids, mask);
+    assert_eq!(
+        max_abs_diff(source_latents, after),
+        0.0,
+        "the encoder moved"
+    );
 }

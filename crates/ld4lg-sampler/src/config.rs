@@ -68,6 +68,17 @@ pub struct SamplerConfig {
     /// Classifier-free guidance weight w on the model output: `w·cond + (1 − w)·uncond`;
     /// 1 is the conditional model alone, 0 the unconditional one. Default: 1.
     pub guidance_scale: f64,
+    /// Guidance rescale φ ∈ [0, 1] (Lin et al. 2024; diffusers' `guidance_rescale`): the
+    /// guided output is scaled, per example, to the standard deviation of the conditional
+    /// output and mixed `φ·rescaled + (1 − φ)·guided`. Large weights inflate the output's
+    /// scale and push x̂₀ off the data manifold; this undoes the inflation but keeps the
+    /// direction. Default: 0 (off).
+    pub guidance_rescale: f64,
+    /// Apply guidance only at times `t ∈ [lo, hi]` (Kynkäänniemi et al. 2024); elsewhere
+    /// the conditional model alone runs (one call, as at w = 1). Guidance at the noisiest
+    /// times mostly shrinks diversity, at the cleanest ones it mostly distorts details.
+    /// Default: `None`, every step.
+    pub guidance_interval: Option<(f64, f64)>,
     /// Feed each step's x̂₀ to the next call. Default: true.
     pub self_conditioning: bool,
     /// Rescale each latent vector of x̂₀ to this norm (LD4LG: √d); `None` leaves x̂₀ as is.
@@ -92,6 +103,8 @@ impl Default for SamplerConfig {
             steps: 50,
             spacing: Spacing::default(),
             guidance_scale: 1.0,
+            guidance_rescale: 0.0,
+            guidance_interval: None,
             self_conditioning: true,
             normalize_x0: None,
             lower_order_final: true,
@@ -137,6 +150,19 @@ impl SamplerConfig {
         }
         if !self.guidance_scale.is_finite() {
             return fail("guidance_scale must be finite".into());
+        }
+        if !(0.0..=1.0).contains(&self.guidance_rescale) {
+            return fail(format!(
+                "guidance_rescale must be in [0, 1], got {}",
+                self.guidance_rescale
+            ));
+        }
+        if let Some((lo, hi)) = self.guidance_interval
+            && !(0.0 <= lo && lo < hi && hi <= 1.0)
+        {
+            return fail(format!(
+                "guidance_interval needs 0 <= lo < hi <= 1, got ({lo}, {hi})"
+            ));
         }
         if let Some(norm) = self.normalize_x0
             && (norm <= 0.0 || !norm.is_finite())

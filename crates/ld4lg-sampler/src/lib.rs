@@ -8,7 +8,8 @@
 //!   (3M), truly of that order (tested on an analytic case), with lower orders on the last
 //!   steps of short runs.
 //! - Steps uniform in t, quadratic, or uniform in log-SNR ([`Spacing`]).
-//! - Classifier-free guidance `w·cond + (1 − w)·uncond` in one batched call
+//! - Classifier-free guidance `w·cond + (1 − w)·uncond` in one batched call, with optional
+//!   guidance rescale (Lin et al. 2024) and a guidance interval (Kynkäänniemi et al. 2024)
 //!   ([`Sampler::guided_output`]), self-conditioning on the previous x̂₀, optional
 //!   renormalisation of x̂₀ to a fixed norm per latent vector.
 //! - Deterministic: noise comes from one seeded ChaCha8 stream per example ([`NoiseSource`]),

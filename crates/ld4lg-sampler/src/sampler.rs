@@ -271,8 +271,8 @@ impl<M: Denoiser> Sampler<M> {
     }
 
     /// The model output at time `t`, with classifier-free guidance when the conditioning is
-    /// not empty and the weight is not 1: both branches in one batched call,
-    /// `w·cond + (1 − w)·uncond`.
+    /// not empty, the weight is not 1 and `t` is inside the guidance interval: both branches
+    /// in one batched call, `w·cond + (1 − w)·uncond`, then the guidance rescale.
     ///
     /// # Shapes
     /// - `z`, `self_cond`: `[batch, l, d]` → `[batch, l, d]`
@@ -296,7 +296,11 @@ impl<M: Denoiser> Sampler<M> {
                 conditioning,
             })
         };
-        if w == 1.0 || !conditioning.is_conditional() {
+        let in_interval = self
+            .config
+            .guidance_interval
+            .is_none_or(|(lo, hi)| (lo..=hi).contains(&t));
+        if w == 1.0 || !conditioning.is_conditional() || !in_interval {
             return call(z, self_cond, conditioning, batch);
         }
         let doubled = conditioning.with_null_branch(batch, device);
@@ -308,7 +312,16 @@ impl<M: Denoiser> Sampler<M> {
         );
         let conditional = output.clone().narrow(0, 0, batch);
         let unconditional = output.narrow(0, batch, batch);
-        conditional.mul_scalar(w) + unconditional.mul_scalar(1.0 - w)
+        let guided = conditional.clone().mul_scalar(w) + unconditional.mul_scalar(1.0 - w);
+        let phi = self.config.guidance_rescale;
+        if phi == 0.0 {
+            return guided;
+        }
+        let ratio = (per_example_std(conditional)
+            / per_example_std(guided.clone()).clamp_min(1e-12))
+        .reshape([batch, 1, 1]);
+        let rescaled = guided.clone() * ratio;
+        rescaled.mul_scalar(phi) + guided.mul_scalar(1.0 - phi)
     }
 }
 
@@ -346,6 +359,18 @@ fn dpm_solver_pp_update(
             base + x0.clone().mul_scalar(alpha_s * phi1) - d1.mul_scalar(c1) - d2.mul_scalar(c2)
         }
     }
+}
+
+/// Standard deviation of each example over all its elements (population form; only ratios
+/// of it are used).
+///
+/// # Shapes
+/// - `x`: `[batch, l, d]` → `[batch]`
+fn per_example_std(x: Tensor<3>) -> Tensor<1> {
+    let [batch, l, d] = x.dims();
+    let flat = x.reshape([batch, l * d]);
+    let centred = flat.clone() - flat.mean_dim(1);
+    centred.powi_scalar(2).mean_dim(1).sqrt().reshape([batch])
 }
 
 /// Rescales every vector along the last axis to Euclidean norm `norm`.

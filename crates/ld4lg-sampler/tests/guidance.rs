@@ -274,3 +274,109 @@ fn mismatched_batches_are_errors() {
         .unwrap_err();
     assert!(err.to_string().contains("3 noise streams"), "{err}");
 }
+
+/// Predicts `(class + 1)·z_t` for conditional examples and `0.5·z_t` for nulled ones, so
+/// guided outputs are multiples of `z_t` with hand-computable scales; records batch sizes.
+#[derive(Default)]
+struct ScaledInput {
+    batches: RefCell<Vec<usize>>,
+}
+
+impl Denoiser for ScaledInput {
+    fn prediction_type(&self) -> PredictionType {
+        PredictionType::VPrediction
+    }
+
+    fn predict(&self, input: DenoiserInput<'_>) -> Tensor<3> {
+        let [batch, _, _] = input.z_t.dims();
+        self.batches.borrow_mut().push(batch);
+        let labels = input.conditioning.class_labels.clone().unwrap();
+        let mut scale = labels.float().add_scalar(1.0);
+        if let Some(null) = input.conditioning.null.clone() {
+            scale = scale.mask_fill(null, 0.5);
+        }
+        input.z_t * scale.reshape([batch, 1, 1])
+    }
+}
+
+fn scaled_sampler(config: SamplerConfig) -> Sampler<ScaledInput> {
+    Sampler::new(ScaledInput::default(), NoiseSchedule::default(), config).unwrap()
+}
+
+#[test]
+fn guidance_rescale_restores_the_conditional_scale() {
+    let device = Device::flex();
+    let z = NoiseSource::from_seed(3, 2).normal(3, 4, &device);
+    let z_values = values(z.clone());
+    let conditioning = classes(&[0, 1], &device);
+    // w = 3: guided = (3·(c + 1) − 2·0.5)·z, i.e. 2z for class 0 and 5z for class 1; the
+    // conditional outputs are 1z and 2z, so the rescaled outputs are 1z and 2z and
+    // φ = 0.7 mixes them to 0.7·1 + 0.3·2 = 1.3 and 0.7·2 + 0.3·5 = 2.9.
+    for (phi, expected) in [(0.0, [2.0, 5.0]), (1.0, [1.0, 2.0]), (0.7, [1.3, 2.9])] {
+        let sampler = scaled_sampler(SamplerConfig {
+            guidance_scale: 3.0,
+            guidance_rescale: phi,
+            ..SamplerConfig::default()
+        });
+        let got = values(sampler.guided_output(z.clone(), 0.5, None, &conditioning, &device));
+        for (i, (g, zi)) in got.iter().zip(&z_values).enumerate() {
+            let scale = expected[i / 12];
+            assert!(
+                (g - scale * zi).abs() < 1e-4,
+                "φ {phi}, element {i}: {g} vs {scale}·{zi}"
+            );
+        }
+    }
+}
+
+#[test]
+fn guidance_applies_only_inside_its_interval() {
+    let device = Device::flex();
+    let z = NoiseSource::from_seed(4, 2).normal(3, 4, &device);
+    let conditioning = classes(&[0, 1], &device);
+    let sampler = scaled_sampler(SamplerConfig {
+        guidance_scale: 3.0,
+        guidance_interval: Some((0.6, 0.9)),
+        ..SamplerConfig::default()
+    });
+    let z_values = values(z.clone());
+    for (t, scales) in [(0.5, [1.0, 2.0]), (0.7, [2.0, 5.0]), (0.95, [1.0, 2.0])] {
+        let got = values(sampler.guided_output(z.clone(), t, None, &conditioning, &device));
+        for (i, (g, zi)) in got.iter().zip(&z_values).enumerate() {
+            let scale = scales[i / 12];
+            assert!(
+                (g - scale * zi).abs() < 1e-4,
+                "t {t}, element {i}: {g} vs {scale}·{zi}"
+            );
+        }
+    }
+    // Outside the interval a single call on the plain batch, inside one on the doubled batch.
+    assert_eq!(*sampler.denoiser().batches.borrow(), [2, 4, 2]);
+}
+
+#[test]
+fn bad_guidance_rescale_or_interval_is_refused() {
+    for config in [
+        SamplerConfig {
+            guidance_rescale: 1.5,
+            ..SamplerConfig::default()
+        },
+        SamplerConfig {
+            guidance_rescale: -0.1,
+            ..SamplerConfig::default()
+        },
+        SamplerConfig {
+            guidance_interval: Some((0.8, 0.2)),
+            ..SamplerConfig::default()
+        },
+        SamplerConfig {
+            guidance_interval: Some((0.0, 1.5)),
+            ..SamplerConfig::default()
+        },
+    ] {
+        let error = Sampler::new(ScaledInput::default(), NoiseSchedule::default(), config)
+            .err()
+            .expect("refused");
+        assert!(error.to_string().contains("guidance_"), "{error}");
+    }
+}

@@ -61,7 +61,15 @@ fn config(dir: &Path, steps: u64) -> AutoencoderRunConfig {
             validation_size: 8,
             ..TrainingConfig::default()
         },
+        encoder_from: None,
     }
+}
+
+/// Flex has one random generator per process and tests run on several threads: training
+/// tests hold this lock so that a seeded run draws the same numbers every time.
+fn random_generator() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn train_losses(run_dir: &Path) -> Vec<f64> {
@@ -74,6 +82,7 @@ fn train_losses(run_dir: &Path) -> Vec<f64> {
 
 #[test]
 fn loss_falls_and_resumed_runs_match_straight_runs() {
+    let _random = random_generator();
     let dir = tempfile::tempdir().unwrap();
     let device = Device::flex();
     let config = config(dir.path(), 40);
@@ -113,6 +122,67 @@ fn loss_falls_and_resumed_runs_match_straight_runs() {
         .max()
         .into_scalar::<f32>();
     assert!(diff < 1e-5, "resumed run differs by {diff}");
+}
+
+#[test]
+fn a_decoder_trained_on_a_frozen_encoder_keeps_its_latents() {
+    let _random = random_generator();
+    let dir = tempfile::tempdir().unwrap();
+    let device = Device::flex();
+    let source_dir = dir.path().join("parallel");
+    train_autoencoder(
+        &config(dir.path(), 20),
+        &source_dir,
+        &device,
+        &RunOptions::default(),
+    )
+    .unwrap();
+
+    let mut decoder_only = config(dir.path(), 30);
+    decoder_only.model = decoder_only.model.with_decoder(DecoderKind::Autoregressive);
+    decoder_only.encoder_from = Some(source_dir.clone());
+    let run_dir = dir.path().join("autoregressive");
+    train_autoencoder(&decoder_only, &run_dir, &device, &RunOptions::default()).unwrap();
+    let losses = train_losses(&run_dir);
+    assert!(
+        losses[2] < 0.85 * losses[0],
+        "decoder loss did not fall: {losses:?}"
+    );
+    assert_eq!(
+        std::fs::read(run_dir.join("tokenizer.json")).unwrap(),
+        std::fs::read(source_dir.join("tokenizer.json")).unwrap(),
+        "the source's tokenizer is used"
+    );
+
+    let (tokenizer, source) = AutoencoderRun {
+        dir: source_dir.clone(),
+    }
+    .load(&device)
+    .unwrap();
+    let (_, trained) = AutoencoderRun { dir: run_dir }.load(&device).unwrap();
+    let batch = tokenizer
+        .encode_batch(
+            &["The Eagle is a coffee shop.", "Cheap food."],
+            EncodeOptions::new(48),
+        )
+        .unwrap();
+    let (ids, mask) = batch.to_tensors(&device);
+    let diff = (source.encode(ids.clone(), mask.clone()) - trained.encode(ids, mask))
+        .abs()
+        .max()
+        .into_scalar::<f32>();
+    assert_eq!(diff, 0.0, "the frozen encoder changed");
+
+    let mut mismatched = decoder_only.clone();
+    mismatched.model = mismatched.model.with_num_latents(6);
+    let err = train_autoencoder(
+        &mismatched,
+        &dir.path().join("mismatched"),
+        &device,
+        &RunOptions::default(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("num_latents is 6"), "{err}");
 }
 
 #[test]

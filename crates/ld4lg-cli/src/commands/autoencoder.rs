@@ -55,6 +55,11 @@ pub struct TrainArgs {
     /// Seed of initialisation, data order and noise.
     #[arg(long)]
     seed: Option<u64>,
+    /// Train only a new reconstruction network and decoder on the frozen encoder of this
+    /// trained autoencoder (run directory or exported model), with its tokenizer; its latents,
+    /// and so its denoisers, stay valid.
+    #[arg(long)]
+    encoder_from: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -83,6 +88,7 @@ impl TrainArgs {
                     tokenizer: TokenizerConfig::default(),
                     model: AutoencoderConfig::new(),
                     training: TrainingConfig::default(),
+                    encoder_from: None,
                 }
             }
         };
@@ -114,6 +120,9 @@ impl TrainArgs {
         t.batch_size = self.batch_size.unwrap_or(t.batch_size);
         t.lr.peak = self.lr.unwrap_or(t.lr.peak);
         t.seed = self.seed.unwrap_or(t.seed);
+        if let Some(dir) = &self.encoder_from {
+            config.encoder_from = Some(dir.clone());
+        }
         Ok(config)
     }
 }

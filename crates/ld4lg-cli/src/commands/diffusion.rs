@@ -42,6 +42,14 @@ pub struct SamplerArgs {
     /// > 1: stronger control). Only for conditional models.
     #[arg(long, default_value_t = 1.0)]
     guidance: f64,
+    /// Guidance rescale φ in [0, 1] (Lin et al. 2024): scale the guided output back to the
+    /// conditional output's standard deviation, mixed φ : 1 − φ with the plain guided output.
+    #[arg(long, default_value_t = 0.0)]
+    guidance_rescale: f64,
+    /// Guide only at times t in [LO, HI] (Kynkäänniemi et al. 2024; 1 is pure noise); the
+    /// conditional model alone runs elsewhere. Example: `--guidance-interval 0.2 0.8`.
+    #[arg(long, num_args = 2, value_names = ["LO", "HI"])]
+    guidance_interval: Option<Vec<f64>>,
     /// Rescale each latent vector of every x̂₀ estimate to this norm (LD4LG: √d for
     /// sphere-regularised autoencoders: 5.657 for d = 32). On runs with standardised latents
     /// the rescale acts on the autoencoder's latents, before standardisation.
@@ -67,6 +75,8 @@ impl SamplerArgs {
             kind,
             steps: self.steps,
             guidance_scale: self.guidance,
+            guidance_rescale: self.guidance_rescale,
+            guidance_interval: self.guidance_interval.as_deref().map(|v| (v[0], v[1])),
             normalize_x0: self.normalize_x0,
             noise_scale: self.noise_scale,
             spacing: match self.sampler {

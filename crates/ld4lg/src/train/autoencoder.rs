@@ -101,6 +101,13 @@ pub struct AutoencoderRunConfig {
     /// Optimisation.
     #[serde(default)]
     pub training: TrainingConfig,
+    /// Train only a new reconstruction network and decoder on the frozen encoder side
+    /// (encoder, Perceiver, latent projection) of this trained autoencoder — a run directory
+    /// or an exported model — using its tokenizer. Its latents stay exactly the same, so
+    /// denoisers trained on them work with the new decoder (e.g. an autoregressive decoder
+    /// for a model shipped with a parallel one). `model` must match it on the encoder side.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoder_from: Option<PathBuf>,
 }
 
 /// How a training call behaves, as opposed to what it trains.
@@ -314,6 +321,17 @@ pub fn train_autoencoder(
     }
     config.model.check().map_err(Error::Config)?;
 
+    let source = config
+        .encoder_from
+        .as_ref()
+        .map(|dir| AutoencoderRun { dir: dir.clone() });
+    if let Some(source) = &source
+        && !run.tokenizer().exists()
+    {
+        let bytes =
+            std::fs::read(source.tokenizer()).map_err(|e| Error::io(source.tokenizer(), e))?;
+        atomic_write(&run.tokenizer(), &bytes)?;
+    }
     let tokenizer = if run.tokenizer().exists() {
         Tokenizer::from_file(run.tokenizer())?
     } else {
@@ -327,6 +345,24 @@ pub fn train_autoencoder(
         tokenizer
     };
     let model_config = config.model.clone().with_vocab_size(tokenizer.vocab_size());
+    let source_config = match &source {
+        Some(source) => {
+            let source_config = AutoencoderConfig::load(source.model_config()).map_err(|e| {
+                Error::Checkpoint(format!("{}: {e}", source.model_config().display()))
+            })?;
+            model_config
+                .check_encoder_matches(&source_config)
+                .map_err(|m| Error::Config(format!("encoder_from: {m}")))?;
+            if std::fs::read(source.tokenizer()).ok() != std::fs::read(run.tokenizer()).ok() {
+                return Err(Error::Config(format!(
+                    "encoder_from: {} differs from the source's tokenizer",
+                    run.tokenizer().display()
+                )));
+            }
+            Some(source_config)
+        }
+        None => None,
+    };
     atomic_write(&run.model_config(), model_config.to_string().as_bytes())?;
 
     let max_len = model_config.max_len;
@@ -352,19 +388,30 @@ pub fn train_autoencoder(
     });
     train_device.seed(t.seed);
     let mut model = model_config.init(&train_device);
+    if let (Some(source), Some(source_config)) = (&source, &source_config) {
+        let encoder = super::load_weights(source_config.init(&train_device), &source.weights())?;
+        model = model.with_encoder_of(encoder);
+    }
     let mut optimizer = super::common::adamw(t);
     if state.step > 0 {
         model = model
             .try_load_file(run.weights())
             .map_err(|e| Error::Checkpoint(format!("{}: {e}", run.weights().display())))?;
+        if source.is_some() {
+            model = model.freeze_encoder();
+        }
         optimizer = optimizer
             .load(run.optimizer())
             .map_err(|e| Error::Checkpoint(format!("{}: {e}", run.optimizer().display())))?;
     }
     let params = model.num_params();
     let [l, d] = model.latent_shape();
+    let frozen = match &config.encoder_from {
+        Some(dir) => format!(" (encoder frozen, from {})", dir.display()),
+        None => String::new(),
+    };
     let intro = format!(
-        "autoencoder: {params} parameters, latents {l}×{d}, from step {}",
+        "autoencoder: {params} parameters{frozen}, latents {l}×{d}, from step {}",
         state.step
     );
     if options.show_progress {
