@@ -4,7 +4,8 @@
 # validation split, diversity, duplicates, copies of training sentences, length).
 # Usage: scripts/eval_sentiment.sh RUN_DIR [N] [STEPS] [OUT_DIR]
 # Environment: WEIGHTS (default "1 1.5 2 3 5"), SAMPLER (dpm++, ddim or ddpm; default dpm++),
-# CLASSIFIER (default models/yelp/classifier.bin).
+# CLASSIFIER (default models/yelp/classifier.bin), GENERATE_FLAGS (more flags for
+# `ld4lg generate`, e.g. "--guidance-rescale 0.7 --beam 4").
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 run=${1:?usage: eval_sentiment.sh RUN_DIR [N] [STEPS] [OUT_DIR]}
@@ -20,7 +21,7 @@ for w in $weights; do
     file="$out/samples-$sampler-$class-w$w.txt"
     start=$(date +%s%N)
     "$ld4lg" generate --checkpoint "$run" --class "$class" --guidance "$w" -n "$n" \
-      --sampler "$sampler" --steps "$steps" --seed 1 --batch-size 100 --out "$file" 2>/dev/null
+      ${GENERATE_FLAGS:-} --sampler "$sampler" --steps "$steps" --seed 1 --batch-size 100 --out "$file" 2>/dev/null
     end=$(date +%s%N)
     echo "### class $class, guidance $w: $n samples, $steps $sampler steps, $(( (end - start) / 1000000 )) ms (Flex, batch 100)"
     "$ld4lg" eval-class --samples "$file" --class "$class" --classifier "$classifier" \

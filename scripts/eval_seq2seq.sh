@@ -4,7 +4,8 @@
 # BLEU-4 and ROUGE-L (`ld4lg eval-seq2seq`).
 # Usage: scripts/eval_seq2seq.sh RUN_DIR [K] [STEPS] [GUIDANCE] [OUT_DIR]
 # Environment: SAMPLER (dpm++, ddim or ddpm; default dpm++), LIMIT (only the first LIMIT
-# meaning representations, for quick comparisons; default all).
+# meaning representations, for quick comparisons; default all), GENERATE_FLAGS (more flags
+# for `ld4lg generate`, e.g. "--beam 4 --no-repeat-ngram 3").
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 run=${1:?usage: eval_seq2seq.sh RUN_DIR [K] [STEPS] [GUIDANCE] [OUT_DIR]}
@@ -21,7 +22,7 @@ fi
 start=$(date +%s%N)
 "$ld4lg" generate --checkpoint "$run" --source-file "$out/mrs.txt" --candidates "$k" --mbr \
   --sampler "$sampler" --steps "$steps" --guidance "$w" --seed 1 --batch-size 100 \
-  --out "$out/mbr-$sampler-w$w.txt" --candidates-out "$out/candidates-$sampler-w$w.jsonl"
+  ${GENERATE_FLAGS:-} --out "$out/mbr-$sampler-w$w.txt" --candidates-out "$out/candidates-$sampler-w$w.jsonl"
 end=$(date +%s%N)
 echo "### $(wc -l < "$out/mrs.txt") meaning representations × $k candidates, $steps $sampler steps, guidance $w: $(( (end - start) / 1000000 )) ms (Flex)"
 "$ld4lg" eval-seq2seq --sources "$out/mrs.txt" --candidates "$out/candidates-$sampler-w$w.jsonl" \

@@ -1,6 +1,7 @@
 //! The autoencoder training loop on a small slice of E2E: the loss falls, checkpoints resume
 //! exactly, and the run directory loads back for inference.
 
+use burn::config::Config;
 use burn::tensor::Device;
 use ld4lg::autoencoder::{AutoencoderConfig, DecoderKind};
 use ld4lg::data::{CorpusSpec, OnError};
@@ -280,7 +281,7 @@ fn every_shipped_autoencoder_configuration_parses_and_checks() {
     for entry in std::fs::read_dir(&configs).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        if !name.contains("autoencoder") || !name.ends_with(".json") {
+        if !(name.contains("autoencoder") || name.contains("decoder")) || !name.ends_with(".json") {
             continue;
         }
         let text = std::fs::read_to_string(&path).unwrap();
@@ -290,6 +291,19 @@ fn every_shipped_autoencoder_configuration_parses_and_checks() {
             .model
             .check()
             .unwrap_or_else(|e| panic!("{name}: {e}"));
+        // A new decoder's configuration fits the encoder it names.
+        if let Some(source) = &config.encoder_from {
+            let source = configs
+                .join("..")
+                .join(source)
+                .join("autoencoder/model.json");
+            let source = AutoencoderConfig::load(&source).unwrap();
+            config
+                .model
+                .with_vocab_size(source.vocab_size)
+                .check_encoder_matches(&source)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
         assert!(config.training.steps > 0, "{name}");
         checked.push(name);
     }
@@ -298,6 +312,8 @@ fn every_shipped_autoencoder_configuration_parses_and_checks() {
         "e2e-autoencoder-32x64-tied.json",
         "e2e-autoencoder-ar-tied.json",
         "e2e-autoencoder-ar.json",
+        "e2e-decoder-ar.json",
+        "yelp-decoder-ar.json",
     ] {
         assert!(checked.iter().any(|c| c == name), "{name} not checked");
     }
