@@ -27,12 +27,14 @@ fn stdout_of(out: Output) -> String {
 
 #[test]
 fn beam_flags_leave_a_parallel_decoder_greedy() {
-    // The shipped E2E autoencoder decodes in parallel, so beam search must not change it.
+    // The shipped Yelp autoencoder decodes in parallel, so beam search must not change it.
     let generate = |extra: &[&str]| {
         let mut args = vec![
             "generate",
             "--checkpoint",
-            "models/e2e",
+            "models/yelp",
+            "--class",
+            "positive",
             "-n",
             "3",
             "--steps",
@@ -63,5 +65,32 @@ fn bad_decoding_flags_are_refused_with_their_name() {
         assert!(!out.status.success(), "{flag} {value} was accepted");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(flag), "{stderr}");
+    }
+}
+
+#[test]
+fn no_repeat_ngram_holds_on_the_shipped_autoregressive_decoder() {
+    // models/e2e decodes autoregressively: with bigrams banned, no word pair comes twice
+    // (the first word is skipped: without a leading space it is a different token).
+    let out = stdout_of(ld4lg(&[
+        "generate",
+        "--checkpoint",
+        "models/e2e",
+        "-n",
+        "8",
+        "--steps",
+        "10",
+        "--seed",
+        "2",
+        "--no-repeat-ngram",
+        "2",
+    ]));
+    assert_eq!(out.lines().count(), 8, "{out}");
+    for line in out.lines() {
+        let words: Vec<&str> = line.split_whitespace().skip(1).collect();
+        let mut seen = std::collections::HashSet::new();
+        for pair in words.windows(2) {
+            assert!(seen.insert(pair), "{pair:?} repeated in {line:?}");
+        }
     }
 }
