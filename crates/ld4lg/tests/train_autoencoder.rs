@@ -109,20 +109,25 @@ fn loss_falls_and_resumed_runs_match_straight_runs() {
     train_autoencoder(&config, &resumed, &device, &RunOptions::default()).unwrap();
 
     // Both runs load back and give the same latents.
-    let (tokenizer, a) = AutoencoderRun { dir: straight }.load(&device).unwrap();
-    let (_, b) = AutoencoderRun { dir: resumed }.load(&device).unwrap();
+    let diff = latent_difference(&straight, &resumed, &device);
+    assert!(diff < 1e-5, "resumed run differs by {diff}");
+}
+
+/// Largest difference between the latents two trained run directories give two texts.
+fn latent_difference(a: &Path, b: &Path, device: &Device) -> f32 {
+    let load = |dir: &Path| AutoencoderRun { dir: dir.into() }.load(device).unwrap();
+    let ((tokenizer, a), (_, b)) = (load(a), load(b));
     let batch = tokenizer
         .encode_batch(
             &["The Eagle is a coffee shop.", "Cheap food."],
             EncodeOptions::new(48),
         )
         .unwrap();
-    let (ids, mask) = batch.to_tensors(&device);
-    let diff = (a.encode(ids.clone(), mask.clone()) - b.encode(ids, mask))
+    let (ids, mask) = batch.to_tensors(device);
+    (a.encode(ids.clone(), mask.clone()) - b.encode(ids, mask))
         .abs()
         .max()
-        .into_scalar::<f32>();
-    assert!(diff < 1e-5, "resumed run differs by {diff}");
+        .into_scalar::<f32>()
 }
 
 #[test]
@@ -155,23 +160,7 @@ fn a_decoder_trained_on_a_frozen_encoder_keeps_its_latents() {
         "the source's tokenizer is used"
     );
 
-    let (tokenizer, source) = AutoencoderRun {
-        dir: source_dir.clone(),
-    }
-    .load(&device)
-    .unwrap();
-    let (_, trained) = AutoencoderRun { dir: run_dir }.load(&device).unwrap();
-    let batch = tokenizer
-        .encode_batch(
-            &["The Eagle is a coffee shop.", "Cheap food."],
-            EncodeOptions::new(48),
-        )
-        .unwrap();
-    let (ids, mask) = batch.to_tensors(&device);
-    let diff = (source.encode(ids.clone(), mask.clone()) - trained.encode(ids, mask))
-        .abs()
-        .max()
-        .into_scalar::<f32>();
+    let diff = latent_difference(&source_dir, &run_dir, &device);
     assert_eq!(diff, 0.0, "the frozen encoder changed");
 
     let mut mismatched = decoder_only.clone();
