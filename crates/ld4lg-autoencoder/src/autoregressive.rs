@@ -43,6 +43,11 @@ pub struct BeamSearchConfig {
     /// Forbid repeating any n-gram of this size (0 disables).
     #[config(default = 0)]
     pub no_repeat_ngram: usize,
+    /// Forbid a token right after itself ("restaurant restaurant"), the commonest fault of
+    /// decoding imperfect latents, without banning the words that legitimately recur in a
+    /// text ("a", "the"), as `no_repeat_ngram = 1` would. Default: false.
+    #[config(default = false)]
+    pub no_adjacent_repeat: bool,
 }
 
 /// Causal transformer decoder cross-attending to the decoder memory.
@@ -287,7 +292,10 @@ impl AutoregressiveDecoder {
                 let beams = std::mem::take(&mut alive[b]);
                 let mut candidates: Vec<(usize, u32, f64)> = Vec::new();
                 for (i, (tokens, score)) in beams.iter().enumerate() {
-                    let banned = banned_tokens(tokens, config.no_repeat_ngram);
+                    let mut banned = banned_tokens(tokens, config.no_repeat_ngram);
+                    if config.no_adjacent_repeat && tokens.len() > 1 {
+                        banned.extend(tokens.last());
+                    }
                     let scores = &log_probs[row + i];
                     let mut best: Vec<(u32, f32)> = scores
                         .iter()

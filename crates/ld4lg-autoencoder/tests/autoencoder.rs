@@ -392,3 +392,29 @@ fn a_new_decoder_learns_on_a_frozen_encoder_whose_latents_stay_the_same() {
         "the encoder moved"
     );
 }
+
+#[test]
+fn no_adjacent_repeat_never_emits_a_token_twice_in_a_row() {
+    let _random = random_generator();
+    let device = Device::flex();
+    device.seed(7);
+    // An untrained decoder repeats its favourite token: the ban must break every such run.
+    let model = tiny(DecoderKind::Autoregressive, LatentRegularizer::L2Sphere).init(&device);
+    let (ids, mask) = batch(&sentences(6, 8), 0, &device);
+    let latents = model.encode(ids, mask);
+    let adjacent = |rows: &[Vec<u32>]| {
+        rows.iter()
+            .map(|r| r.windows(2).filter(|w| w[0] == w[1]).count())
+            .sum::<usize>()
+    };
+    let greedy = model.decode(latents.clone(), &DecodeStrategy::Greedy, BOS, EOS);
+    assert!(adjacent(&greedy) > 0, "no repeats to remove: {greedy:?}");
+    for beam_size in [1, 3] {
+        let config = BeamSearchConfig::new()
+            .with_beam_size(beam_size)
+            .with_no_adjacent_repeat(true);
+        let banned = model.decode(latents.clone(), &DecodeStrategy::Beam(config), BOS, EOS);
+        assert_eq!(adjacent(&banned), 0, "beam {beam_size}: {banned:?}");
+        assert!(banned.iter().all(|r| !r.is_empty()));
+    }
+}

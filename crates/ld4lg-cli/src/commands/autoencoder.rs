@@ -139,6 +139,9 @@ pub struct DecodeArgs {
     /// Beam search never repeats an n-gram of this size (0: allowed).
     #[arg(long, default_value_t = 0)]
     no_repeat_ngram: usize,
+    /// Never emit a token right after itself ("restaurant restaurant").
+    #[arg(long)]
+    no_adjacent_repeat: bool,
 }
 
 impl DecodeArgs {
@@ -148,15 +151,16 @@ impl DecodeArgs {
             self.length_penalty.is_finite(),
             "--length-penalty must be finite"
         );
-        if self.beam == 1 && self.no_repeat_ngram == 0 {
+        if self.beam == 1 && self.no_repeat_ngram == 0 && !self.no_adjacent_repeat {
             return Ok(DecodeStrategy::Greedy);
         }
-        // Beam 1 with an n-gram ban is constrained greedy search, which beam search does.
+        // Beam 1 with a ban is constrained greedy search, which beam search does.
         Ok(DecodeStrategy::Beam(
             BeamSearchConfig::new()
                 .with_beam_size(self.beam)
                 .with_length_penalty(self.length_penalty)
-                .with_no_repeat_ngram(self.no_repeat_ngram),
+                .with_no_repeat_ngram(self.no_repeat_ngram)
+                .with_no_adjacent_repeat(self.no_adjacent_repeat),
         ))
     }
 }
