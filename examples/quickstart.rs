@@ -7,6 +7,7 @@
 //! ```
 
 use anyhow::Context;
+use ld4lg::autoencoder::{BeamSearchConfig, DecodeStrategy};
 use ld4lg::backend::DeviceChoice;
 use ld4lg::pipeline::LatentDiffusionPipeline;
 use ld4lg::sampler::SamplerConfig;
@@ -22,9 +23,15 @@ fn main() -> anyhow::Result<()> {
             "loading the shipped model from {} (train one with `ld4lg train --config configs/e2e-run.json --run-dir runs/e2e`)",
             model.display()
         )
-    })?;
+    })?
+    // The shipped decoder is autoregressive: beam search, never a word twice in a row.
+    .with_decode_strategy(DecodeStrategy::Beam(
+        BeamSearchConfig::new()
+            .with_beam_size(4)
+            .with_no_adjacent_repeat(true),
+    ));
     println!(
-        "loaded {} on {device_choice} in {:.2?}",
+        "loaded {} on {device_choice} in {:.2?} (decoding: beam 4, no adjacent repeats)",
         model.display(),
         start.elapsed()
     );
