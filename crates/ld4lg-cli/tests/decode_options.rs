@@ -26,31 +26,6 @@ fn stdout_of(out: Output) -> String {
 }
 
 #[test]
-fn beam_flags_leave_a_parallel_decoder_greedy() {
-    // The shipped Yelp autoencoder decodes in parallel, so beam search must not change it.
-    let generate = |extra: &[&str]| {
-        let mut args = vec![
-            "generate",
-            "--checkpoint",
-            "models/yelp",
-            "--class",
-            "positive",
-            "-n",
-            "3",
-            "--steps",
-            "10",
-            "--seed",
-            "4",
-        ];
-        args.extend_from_slice(extra);
-        stdout_of(ld4lg(&args))
-    };
-    let greedy = generate(&[]);
-    assert_eq!(greedy.lines().count(), 3, "{greedy}");
-    assert_eq!(generate(&["--beam", "4", "--no-repeat-ngram", "3"]), greedy);
-}
-
-#[test]
 fn bad_decoding_flags_are_refused_with_their_name() {
     for (flag, value) in [("--beam", "0"), ("--length-penalty", "NaN")] {
         let out = ld4lg(&[

@@ -1,4 +1,5 @@
-//! `ld4lg train-autoencoder` described by flags instead of a JSON configuration.
+//! `ld4lg train-autoencoder` described by flags instead of a JSON configuration, and a new
+//! decoder trained on the frozen encoder of its run.
 
 use std::process::Command;
 
@@ -53,6 +54,80 @@ fn train_autoencoder_runs_from_flags_and_needs_a_corpus() {
     assert_eq!(model["d_model"], 32);
     let state = std::fs::read_to_string(dir.path().join("run/autoencoder/state.json")).unwrap();
     assert!(state.contains("\"step\": 6"), "{state}");
+
+    // A parallel decoder decodes greedily whatever the beam flags say.
+    let reconstruct = |extra: &[&str]| {
+        let mut args = vec!["reconstruct", "--checkpoint", "run"];
+        args.extend_from_slice(extra);
+        args.push("sentence number 3 is short .");
+        let out = run(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    assert_eq!(
+        reconstruct(&[
+            "--beam",
+            "4",
+            "--no-repeat-ngram",
+            "3",
+            "--no-adjacent-repeat"
+        ]),
+        reconstruct(&[])
+    );
+
+    // A new autoregressive decoder on the frozen encoder of that run, with its tokenizer.
+    let out = run(&[
+        "train-autoencoder",
+        "--run-dir",
+        "decoder",
+        "--corpus",
+        "texts.txt",
+        "--max-len",
+        "12",
+        "--d-model",
+        "32",
+        "--num-latents",
+        "4",
+        "--d-latent",
+        "8",
+        "--decoder",
+        "autoregressive",
+        "--encoder-from",
+        "run",
+        "--steps",
+        "3",
+        "--batch-size",
+        "8",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let model = std::fs::read_to_string(dir.path().join("decoder/autoencoder/model.json")).unwrap();
+    assert!(model.contains("Autoregressive"), "{model}");
+    assert_eq!(
+        std::fs::read(dir.path().join("decoder/tokenizer.json")).unwrap(),
+        std::fs::read(dir.path().join("run/tokenizer.json")).unwrap()
+    );
+    let mismatched = run(&[
+        "train-autoencoder",
+        "--run-dir",
+        "mismatched",
+        "--corpus",
+        "texts.txt",
+        "--encoder-from",
+        "run",
+        "--steps",
+        "3",
+    ]);
+    assert!(!mismatched.status.success());
+    let stderr = String::from_utf8_lossy(&mismatched.stderr);
+    assert!(stderr.contains("encoder_from"), "{stderr}");
 
     let missing = run(&["train-autoencoder", "--run-dir", "other"]);
     assert!(!missing.status.success());
