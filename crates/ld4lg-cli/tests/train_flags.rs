@@ -17,14 +17,8 @@ fn train_autoencoder_runs_from_flags_and_needs_a_corpus() {
             .output()
             .unwrap()
     };
-    let out = run(&[
-        "train-autoencoder",
-        "--run-dir",
-        "run",
-        "--corpus",
-        "texts.txt",
-        "--vocab-size",
-        "120",
+    // The tiny model's shape, shared by the run and the decoder trained on its encoder.
+    let shape = [
         "--max-len",
         "12",
         "--d-model",
@@ -33,15 +27,28 @@ fn train_autoencoder_runs_from_flags_and_needs_a_corpus() {
         "4",
         "--d-latent",
         "8",
-        "--decoder",
-        "parallel",
-        "--steps",
-        "6",
-        "--batch-size",
-        "8",
-        "--lr",
-        "1e-3",
-    ]);
+    ];
+    let out = run(&[
+        &[
+            "train-autoencoder",
+            "--run-dir",
+            "run",
+            "--corpus",
+            "texts.txt",
+            "--vocab-size",
+            "120",
+            "--decoder",
+            "parallel",
+            "--steps",
+            "6",
+            "--batch-size",
+            "8",
+            "--lr",
+            "1e-3",
+        ][..],
+        &shape,
+    ]
+    .concat());
     assert!(
         out.status.success(),
         "{}",
@@ -81,28 +88,24 @@ fn train_autoencoder_runs_from_flags_and_needs_a_corpus() {
 
     // A new autoregressive decoder on the frozen encoder of that run, with its tokenizer.
     let out = run(&[
-        "train-autoencoder",
-        "--run-dir",
-        "decoder",
-        "--corpus",
-        "texts.txt",
-        "--max-len",
-        "12",
-        "--d-model",
-        "32",
-        "--num-latents",
-        "4",
-        "--d-latent",
-        "8",
-        "--decoder",
-        "autoregressive",
-        "--encoder-from",
-        "run",
-        "--steps",
-        "3",
-        "--batch-size",
-        "8",
-    ]);
+        &[
+            "train-autoencoder",
+            "--run-dir",
+            "decoder",
+            "--corpus",
+            "texts.txt",
+            "--decoder",
+            "autoregressive",
+            "--encoder-from",
+            "run",
+            "--steps",
+            "3",
+            "--batch-size",
+            "8",
+        ][..],
+        &shape,
+    ]
+    .concat());
     assert!(
         out.status.success(),
         "{}",
