@@ -17,6 +17,15 @@ fn train_autoencoder_runs_from_flags_and_needs_a_corpus() {
             .output()
             .unwrap()
     };
+    let run_ok = |args: &[&str]| {
+        let out = run(args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
     // The tiny model's shape, shared by the run and the decoder trained on its encoder.
     let shape = [
         "--max-len",
@@ -28,31 +37,28 @@ fn train_autoencoder_runs_from_flags_and_needs_a_corpus() {
         "--d-latent",
         "8",
     ];
-    let out = run(&[
+    run_ok(
         &[
-            "train-autoencoder",
-            "--run-dir",
-            "run",
-            "--corpus",
-            "texts.txt",
-            "--vocab-size",
-            "120",
-            "--decoder",
-            "parallel",
-            "--steps",
-            "6",
-            "--batch-size",
-            "8",
-            "--lr",
-            "1e-3",
-        ][..],
-        &shape,
-    ]
-    .concat());
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+            &[
+                "train-autoencoder",
+                "--run-dir",
+                "run",
+                "--corpus",
+                "texts.txt",
+                "--vocab-size",
+                "120",
+                "--decoder",
+                "parallel",
+                "--steps",
+                "6",
+                "--batch-size",
+                "8",
+                "--lr",
+                "1e-3",
+            ][..],
+            &shape,
+        ]
+        .concat(),
     );
     let model = std::fs::read_to_string(dir.path().join("run/autoencoder/model.json")).unwrap();
     let model: serde_json::Value = serde_json::from_str(&model).unwrap();
@@ -67,13 +73,7 @@ fn train_autoencoder_runs_from_flags_and_needs_a_corpus() {
         let mut args = vec!["reconstruct", "--checkpoint", "run"];
         args.extend_from_slice(extra);
         args.push("sentence number 3 is short .");
-        let out = run(&args);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
+        run_ok(&args).stdout
     };
     assert_eq!(
         reconstruct(&[
@@ -87,29 +87,26 @@ fn train_autoencoder_runs_from_flags_and_needs_a_corpus() {
     );
 
     // A new autoregressive decoder on the frozen encoder of that run, with its tokenizer.
-    let out = run(&[
+    run_ok(
         &[
-            "train-autoencoder",
-            "--run-dir",
-            "decoder",
-            "--corpus",
-            "texts.txt",
-            "--decoder",
-            "autoregressive",
-            "--encoder-from",
-            "run",
-            "--steps",
-            "3",
-            "--batch-size",
-            "8",
-        ][..],
-        &shape,
-    ]
-    .concat());
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+            &[
+                "train-autoencoder",
+                "--run-dir",
+                "decoder",
+                "--corpus",
+                "texts.txt",
+                "--decoder",
+                "autoregressive",
+                "--encoder-from",
+                "run",
+                "--steps",
+                "3",
+                "--batch-size",
+                "8",
+            ][..],
+            &shape,
+        ]
+        .concat(),
     );
     let model = std::fs::read_to_string(dir.path().join("decoder/autoencoder/model.json")).unwrap();
     assert!(model.contains("Autoregressive"), "{model}");

@@ -148,6 +148,12 @@ fn a_decoder_trained_on_a_frozen_encoder_keeps_its_latents() {
     decoder_only.model = decoder_only.model.with_decoder(DecoderKind::Autoregressive);
     decoder_only.encoder_from = Some(source_dir.clone());
     let run_dir = dir.path().join("autoregressive");
+    // Stopped and resumed: the resumed part keeps the encoder frozen too.
+    let stop = RunOptions {
+        stop_after: Some(15),
+        ..RunOptions::default()
+    };
+    train_autoencoder(&decoder_only, &run_dir, &device, &stop).unwrap();
     train_autoencoder(&decoder_only, &run_dir, &device, &RunOptions::default()).unwrap();
     let losses = train_losses(&run_dir);
     assert!(

@@ -166,11 +166,16 @@ impl AutoencoderRun {
         self.stage().join("metrics.csv")
     }
 
+    /// Reads the model configuration.
+    pub fn read_model_config(&self) -> Result<AutoencoderConfig, Error> {
+        AutoencoderConfig::load(self.model_config())
+            .map_err(|e| Error::Checkpoint(format!("{}: {e}", self.model_config().display())))
+    }
+
     /// Loads the trained tokenizer and autoencoder for inference (no autodiff).
     pub fn load(&self, device: &Device) -> Result<(Tokenizer, Autoencoder), Error> {
         let tokenizer = Tokenizer::from_file(self.tokenizer())?;
-        let config = AutoencoderConfig::load(self.model_config())
-            .map_err(|e| Error::Checkpoint(format!("{}: {e}", self.model_config().display())))?;
+        let config = self.read_model_config()?;
         if config.vocab_size != tokenizer.vocab_size() {
             return Err(Error::Checkpoint(format!(
                 "model vocabulary {} does not match the tokenizer's {}",
@@ -345,11 +350,10 @@ pub fn train_autoencoder(
         tokenizer
     };
     let model_config = config.model.clone().with_vocab_size(tokenizer.vocab_size());
-    let source_config = match &source {
+    // The source run and its configuration, checked against this run's.
+    let source = match source {
         Some(source) => {
-            let source_config = AutoencoderConfig::load(source.model_config()).map_err(|e| {
-                Error::Checkpoint(format!("{}: {e}", source.model_config().display()))
-            })?;
+            let source_config = source.read_model_config()?;
             model_config
                 .check_encoder_matches(&source_config)
                 .map_err(|m| Error::Config(format!("encoder_from: {m}")))?;
@@ -359,7 +363,7 @@ pub fn train_autoencoder(
                     run.tokenizer().display()
                 )));
             }
-            Some(source_config)
+            Some((source, source_config))
         }
         None => None,
     };
@@ -388,7 +392,10 @@ pub fn train_autoencoder(
     });
     train_device.seed(t.seed);
     let mut model = model_config.init(&train_device);
-    if let (Some(source), Some(source_config)) = (&source, &source_config) {
+    // A fresh run takes the source's encoder; a resumed one has it in its own checkpoint.
+    if let Some((source, source_config)) = &source
+        && state.step == 0
+    {
         let encoder = super::load_weights(source_config.init(&train_device), &source.weights())?;
         model = model.with_encoder_of(encoder);
     }
