@@ -330,3 +330,103 @@ fn half_precision_export_loads_and_stays_close() {
             .all(|t| !t.trim().is_empty())
     );
 }
+
+#[test]
+fn init_from_continues_the_source_model_and_refuses_another_denoiser() {
+    let source = trained_run();
+    let corpus = CorpusSpec::Plain {
+        paths: vec![source.join("texts.txt")],
+    };
+    let copy_autoencoder = |to: &Path| {
+        std::fs::copy(source.join("tokenizer.json"), to.join("tokenizer.json")).unwrap();
+        std::fs::create_dir_all(to.join("autoencoder")).unwrap();
+        for file in ["model.json", "model.bpk"] {
+            std::fs::copy(
+                source.join("autoencoder").join(file),
+                to.join("autoencoder").join(file),
+            )
+            .unwrap();
+        }
+    };
+    let dir = tempfile::tempdir().unwrap();
+    copy_autoencoder(dir.path());
+    let denoiser = LatentDenoiserConfig::new()
+        .with_d_model(48)
+        .with_n_layers(2)
+        .with_n_heads(2);
+    // A learning rate of zero leaves the weights where they start.
+    let training = TrainingConfig {
+        batch_size: 16,
+        steps: 3,
+        lr: LrSchedule {
+            peak: 0.0,
+            warmup_steps: 0,
+            ..LrSchedule::default()
+        },
+        validate_every: 3,
+        checkpoint_every: 3,
+        ..TrainingConfig::default()
+    };
+    let continued = DiffusionRunConfig {
+        training: training.clone(),
+        init_from: Some(source.to_path_buf()),
+        preview_samples: 0,
+        ..DiffusionRunConfig::new(corpus.clone(), denoiser.clone())
+    };
+    train_diffusion(
+        &continued,
+        dir.path(),
+        &Device::flex(),
+        &RunOptions::default(),
+    )
+    .unwrap();
+    let stats = |run: &Path| std::fs::read(run.join("diffusion/latent_stats.json")).unwrap();
+    assert_eq!(
+        stats(dir.path()),
+        stats(source),
+        "the source's standardisation"
+    );
+    let device = Device::flex();
+    let generate = |run: &Path| {
+        LatentDiffusionPipeline::load(run, &device)
+            .unwrap()
+            .generate(4, &sampler(), 11)
+            .unwrap()
+    };
+    assert_eq!(generate(dir.path()), generate(source));
+
+    // Without init_from the same run starts from fresh weights and generates otherwise.
+    let fresh = tempfile::tempdir().unwrap();
+    copy_autoencoder(fresh.path());
+    let config = DiffusionRunConfig {
+        init_from: None,
+        ..continued.clone()
+    };
+    train_diffusion(
+        &config,
+        fresh.path(),
+        &Device::flex(),
+        &RunOptions::default(),
+    )
+    .unwrap();
+    assert_ne!(generate(fresh.path()), generate(source));
+
+    let other = tempfile::tempdir().unwrap();
+    copy_autoencoder(other.path());
+    let wider = DiffusionRunConfig {
+        denoiser: denoiser.with_d_model(32),
+        ..continued
+    };
+    let error = train_diffusion(
+        &wider,
+        other.path(),
+        &Device::flex(),
+        &RunOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        error.contains("init_from") && error.contains("d_model"),
+        "{error}"
+    );
+}

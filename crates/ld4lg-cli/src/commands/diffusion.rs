@@ -99,6 +99,16 @@ pub struct TrainArgs {
     /// Override the number of optimiser steps.
     #[arg(long)]
     steps: Option<u64>,
+    /// Override the batch size.
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Override the peak learning rate.
+    #[arg(long)]
+    lr: Option<f64>,
+    /// Start from the EMA weights of this trained run or exported model (same denoiser and
+    /// condition), e.g. to train a shipped model further; read on a fresh start only.
+    #[arg(long)]
+    init_from: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -227,6 +237,15 @@ pub fn train(args: TrainArgs, device: DeviceChoice) -> anyhow::Result<()> {
     let mut config: DiffusionRunConfig = super::read_config(&args.config)?;
     if let Some(steps) = args.steps {
         config.training.steps = steps;
+    }
+    if let Some(batch_size) = args.batch_size {
+        config.training.batch_size = batch_size;
+    }
+    if let Some(lr) = args.lr {
+        config.training.lr.peak = lr;
+    }
+    if let Some(dir) = args.init_from {
+        config.init_from = Some(dir);
     }
     let start = Instant::now();
     let options = super::interactive();

@@ -40,6 +40,9 @@ pub enum DiffusionLoss {
     L1,
 }
 
+/// Steps between reads of the training loss from the device (for the progress bar).
+const LOSS_READ_EVERY: u64 = 25;
+
 /// Everything the diffusion stage needs besides the autoencoder run it builds on.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -79,6 +82,13 @@ pub struct DiffusionRunConfig {
     /// deviation, see [`LatentStats`]). Default: true.
     #[serde(default = "yes")]
     pub normalize_latents: bool,
+    /// Start from the EMA weights and latent statistics of another diffusion run (or of a
+    /// model directory written by `ld4lg export`) with the same denoiser configuration and
+    /// condition, to train it further under new settings (batch size, learning rate, steps,
+    /// another device). Read on a fresh start only; a resumed run continues from its own
+    /// checkpoint. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_from: Option<PathBuf>,
 }
 
 impl DiffusionRunConfig {
@@ -97,6 +107,7 @@ impl DiffusionRunConfig {
             condition: ConditionConfig::default(),
             preview_samples: three(),
             normalize_latents: true,
+            init_from: None,
         }
     }
 }
@@ -244,20 +255,30 @@ pub fn train_diffusion(
         dir: run.dir.clone(),
     }
     .load(device)?;
-    let (mut latents, n, [l, d]) = cached_latents(&run, config, &tokenizer, &autoencoder, device)?;
-    let latent_stats = if config.normalize_latents {
-        LatentStats::fit(&latents, [l, d])?
-    } else {
-        LatentStats::identity([l, d])
-    };
-    latent_stats.save(&run.latent_stats())?;
-    latent_stats.normalize_values(&mut latents);
+    let [l, d] = autoencoder.latent_shape();
     let (condition, trained_condition) =
         condition_data(&config.condition, &config.train, tokenizer.vocab_size())?;
     let model_config = trained_condition
         .configure(config.denoiser.clone())
         .with_num_latents(l)
         .with_d_latent(d);
+    let source = config
+        .init_from
+        .as_ref()
+        .map(|dir| DiffusionRun { dir: dir.clone() });
+    if let Some(source) = &source {
+        // Before encoding the corpus, so that a mismatch fails at once.
+        check_init_source(source, &model_config, &trained_condition)?;
+    }
+    let (mut latents, n, _) = cached_latents(&run, config, &tokenizer, &autoencoder, device)?;
+    // A continued denoiser must see its latents standardised as it was trained to.
+    let latent_stats = match &source {
+        Some(source) => LatentStats::load_or_identity(&source.latent_stats(), [l, d])?,
+        None if config.normalize_latents => LatentStats::fit(&latents, [l, d])?,
+        None => LatentStats::identity([l, d]),
+    };
+    latent_stats.save(&run.latent_stats())?;
+    latent_stats.normalize_values(&mut latents);
     atomic_write(&run.model_config(), model_config.to_string().as_bytes())?;
     let condition_json = serde_json::to_vec_pretty(&trained_condition)
         .map_err(|e| Error::Checkpoint(e.to_string()))?;
@@ -283,6 +304,10 @@ pub fn train_diffusion(
             .load(run.optimizer())
             .map_err(|_| checkpoint(&run.optimizer()))?;
     } else {
+        if let Some(source) = &source {
+            // The source's averaged weights are its best; its raw ones may be absent (export).
+            model = load_parts(model, source, true)?;
+        }
         ema = model.valid();
     }
 
@@ -301,6 +326,7 @@ pub fn train_diffusion(
     let session_start = Instant::now();
     let base_elapsed = state.elapsed_seconds;
     let (mut loss_sum, mut window) = (0.0f64, 0u64);
+    let mut pending_loss: Option<Tensor<1>> = None;
     let mut last_loss = f64::NAN;
     let stop = options.stop_after.map_or(t.steps, |s| s.min(t.steps));
     while state.step < stop {
@@ -365,7 +391,13 @@ pub fn train_diffusion(
                 .map(|w| w as f32)
                 .collect();
             let loss = (per_example * broadcastable::<3>(weights, &train_device)).mean();
-            loss_sum += f64::from(loss.clone().into_scalar::<f32>());
+            // Summed on the device and read back rarely: a read each step would make every
+            // step wait for the accelerator.
+            let detached = loss.clone().detach().inner();
+            pending_loss = Some(match pending_loss {
+                Some(sum) => sum + detached,
+                None => detached,
+            });
             window += 1;
             let grads = GradientsParams::from_grads(
                 loss.div_scalar(t.accumulation as f64).backward(),
@@ -378,10 +410,18 @@ pub fn train_diffusion(
         ema = update_ema(ema, &model, &config.ema, state.step);
         state.elapsed_seconds = base_elapsed + session_start.elapsed().as_secs_f64();
         progress.set_position(state.step);
-        let mean_loss = loss_sum / window.max(1) as f64;
-        progress.set_message(format!("loss {mean_loss:.4} lr {lr:.2e}"));
         let finished = state.step == stop;
-        if state.step % t.validate_every == 0 || finished {
+        let validate = state.step % t.validate_every == 0 || finished;
+        if validate || state.step % LOSS_READ_EVERY == 0 {
+            if let Some(sum) = pending_loss.take() {
+                loss_sum += f64::from(sum.into_scalar::<f32>());
+            }
+            let mean_loss = loss_sum / window.max(1) as f64;
+            progress.set_message(format!("loss {mean_loss:.4} lr {lr:.2e}"));
+        }
+        if validate {
+            // The pending sum was read just above.
+            let mean_loss = loss_sum / window.max(1) as f64;
             writeln!(
                 csv,
                 "{},{:.1},{lr:.3e},{mean_loss:.5}",
@@ -415,6 +455,52 @@ pub fn train_diffusion(
     }
     progress.finish_and_clear();
     Ok(last_loss)
+}
+
+/// Refuses an `init_from` source whose denoiser or condition differs from this run's, naming
+/// the first differing field.
+fn check_init_source(
+    source: &DiffusionRun,
+    model_config: &LatentDenoiserConfig,
+    condition: &TrainedCondition,
+) -> Result<(), Error> {
+    let json = |value: Result<serde_json::Value, serde_json::Error>, path: &Path| {
+        value.map_err(|e| Error::Checkpoint(format!("{}: {e}", path.display())))
+    };
+    let path = source.model_config();
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    let theirs = json(serde_json::from_str(&text), &path)?;
+    let ours = json(serde_json::to_value(model_config), &path)?;
+    if let Some(field) = first_difference(&ours, &theirs) {
+        return Err(Error::Config(format!(
+            "init_from: the denoiser of {} differs from this run's in `{field}`",
+            source.dir.display()
+        )));
+    }
+    let theirs = json(
+        serde_json::to_value(TrainedCondition::load(&source.condition())?),
+        &source.condition(),
+    )?;
+    let ours = json(serde_json::to_value(condition), &source.condition())?;
+    if let Some(field) = first_difference(&ours, &theirs) {
+        return Err(Error::Config(format!(
+            "init_from: the condition of {} differs from this run's in `{field}`",
+            source.dir.display()
+        )));
+    }
+    Ok(())
+}
+
+/// The first top-level key (or `value`) on which two JSON values differ.
+fn first_difference(a: &serde_json::Value, b: &serde_json::Value) -> Option<String> {
+    match (a, b) {
+        (serde_json::Value::Object(a), serde_json::Value::Object(b)) => a
+            .keys()
+            .chain(b.keys())
+            .find(|key| a.get(*key) != b.get(*key))
+            .cloned(),
+        _ => (a != b).then(|| "value".to_string()),
+    }
 }
 
 /// Saves weights through a temporary file and a rename.
