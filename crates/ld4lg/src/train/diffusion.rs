@@ -491,13 +491,15 @@ fn check_init_source(
     Ok(())
 }
 
-/// The first top-level key (or `value`) on which two JSON values differ.
+/// The first top-level key (or `value`) on which two JSON values differ; a missing key equals
+/// `null` (files written before an optional field existed).
 fn first_difference(a: &serde_json::Value, b: &serde_json::Value) -> Option<String> {
+    let null = serde_json::Value::Null;
     match (a, b) {
         (serde_json::Value::Object(a), serde_json::Value::Object(b)) => a
             .keys()
             .chain(b.keys())
-            .find(|key| a.get(*key) != b.get(*key))
+            .find(|key| a.get(*key).unwrap_or(&null) != b.get(*key).unwrap_or(&null))
             .cloned(),
         _ => (a != b).then(|| "value".to_string()),
     }
@@ -684,4 +686,31 @@ pub fn load_diffusion_model(
         schedule,
         condition,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_difference;
+    use serde_json::json;
+
+    #[test]
+    fn first_difference_names_the_field_and_treats_missing_as_null() {
+        let ours = json!({ "d_model": 192, "num_classes": null, "n_layers": 6 });
+        assert_eq!(first_difference(&ours, &ours), None);
+        let older = json!({ "d_model": 192, "n_layers": 6 });
+        assert_eq!(first_difference(&ours, &older), None);
+        let wider = json!({ "d_model": 256, "num_classes": null, "n_layers": 6 });
+        assert_eq!(first_difference(&ours, &wider).as_deref(), Some("d_model"));
+        let classes = json!({ "d_model": 192, "n_layers": 6, "num_classes": 2 });
+        assert_eq!(
+            first_difference(&ours, &classes).as_deref(),
+            Some("num_classes")
+        );
+        let extra = json!({ "d_model": 192, "n_layers": 6, "dropout": 0.1 });
+        assert_eq!(first_difference(&ours, &extra).as_deref(), Some("dropout"));
+        assert_eq!(
+            first_difference(&json!("None"), &json!({ "Class": [] })).as_deref(),
+            Some("value")
+        );
+    }
 }
