@@ -464,24 +464,17 @@ fn check_init_source(
     model_config: &LatentDenoiserConfig,
     condition: &TrainedCondition,
 ) -> Result<(), Error> {
-    let json = |value: Result<serde_json::Value, serde_json::Error>, path: &Path| {
-        value.map_err(|e| Error::Checkpoint(format!("{}: {e}", path.display())))
-    };
-    let path = source.model_config();
-    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-    let theirs = json(serde_json::from_str(&text), &path)?;
-    let ours = json(serde_json::to_value(model_config), &path)?;
-    if let Some(field) = first_difference(&ours, &theirs) {
+    // Through the loaders generation uses, so files of older versions read as they do there.
+    let theirs = LatentDenoiserConfig::load(source.model_config())
+        .map_err(|e| Error::Checkpoint(format!("{}: {e}", source.model_config().display())))?;
+    if let Some(field) = first_difference(&to_json(model_config)?, &to_json(&theirs)?) {
         return Err(Error::Config(format!(
             "init_from: the denoiser of {} differs from this run's in `{field}`",
             source.dir.display()
         )));
     }
-    let theirs = json(
-        serde_json::to_value(TrainedCondition::load(&source.condition())?),
-        &source.condition(),
-    )?;
-    let ours = json(serde_json::to_value(condition), &source.condition())?;
+    let theirs = TrainedCondition::load(&source.condition())?;
+    let (ours, theirs) = (to_json(condition)?, to_json(&theirs)?);
     if let Some(field) = first_difference(&ours, &theirs) {
         return Err(Error::Config(format!(
             "init_from: the condition of {} differs from this run's in `{field}`",
@@ -489,6 +482,11 @@ fn check_init_source(
         )));
     }
     Ok(())
+}
+
+/// `value` as JSON, for field-by-field comparison.
+fn to_json<T: Serialize>(value: &T) -> Result<serde_json::Value, Error> {
+    serde_json::to_value(value).map_err(|e| Error::Checkpoint(e.to_string()))
 }
 
 /// The first top-level key (or `value`) on which two JSON values differ; a missing key equals
