@@ -97,6 +97,8 @@ fn tiny_autoencoder(spec: CorpusSpec) -> AutoencoderRunConfig {
             .with_decoder(DecoderKind::Parallel),
         training: training(400),
         encoder_from: None,
+        init_decoder: false,
+        denoised_latents: None,
     }
 }
 

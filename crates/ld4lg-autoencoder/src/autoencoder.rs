@@ -189,6 +189,43 @@ impl AutoencoderConfig {
         Ok(())
     }
 
+    /// Why an autoencoder of this configuration cannot take all the weights (encoder side,
+    /// reconstruction network and decoder) of one configured as `source`, if it cannot. The
+    /// training-only settings (latent noise, word dropout, full-length training) may differ.
+    pub fn check_decoder_matches(&self, source: &AutoencoderConfig) -> Result<(), String> {
+        self.check_encoder_matches(source)?;
+        let sizes = [
+            ("d_decoder", self.d_decoder, source.d_decoder),
+            (
+                "reconstruction_layers",
+                self.reconstruction_layers,
+                source.reconstruction_layers,
+            ),
+            ("decoder_layers", self.decoder_layers, source.decoder_layers),
+        ];
+        for (name, ours, theirs) in sizes {
+            if ours != theirs {
+                return Err(format!("{name} is {ours}, the source's is {theirs}"));
+            }
+        }
+        if self.decoder != source.decoder {
+            return Err(format!(
+                "decoder is {:?}, the source's is {:?}",
+                self.decoder, source.decoder
+            ));
+        }
+        let (ours, theirs) = (
+            self.tie_embeddings.unwrap_or(false),
+            source.tie_embeddings.unwrap_or(false),
+        );
+        if ours != theirs {
+            return Err(format!(
+                "tie_embeddings is {ours}, the source's is {theirs}"
+            ));
+        }
+        Ok(())
+    }
+
     /// Builds the autoencoder.
     ///
     /// # Panics
@@ -338,7 +375,6 @@ impl Autoencoder {
         padding: Tensor<2, Bool>,
         training: bool,
     ) -> AutoencoderOutput {
-        let [batch, seq] = ids.dims();
         let regularized = self
             .regularizer
             .apply(self.raw_latents(ids.clone(), padding.clone()), training);
@@ -352,6 +388,35 @@ impl Autoencoder {
             );
             latents = latents + noise * rms.unsqueeze::<3>().mul_scalar(self.latent_noise);
         }
+        self.decoder_loss(latents, ids, padding, training, regularized.loss)
+    }
+
+    /// Training forward pass of the reconstruction network and decoder alone, on latents
+    /// given from outside (e.g. a denoiser's estimates of the texts' latents, to teach the
+    /// decoder the errors of generated latents). No regulariser term and no latent noise.
+    ///
+    /// # Shapes
+    /// - `latents`: `[batch, l, d]`
+    /// - `ids`, `padding`: `[batch, seq]`, each row `<s> … </s> <pad>…`: the texts to decode
+    pub fn forward_loss_on_latents(
+        &self,
+        latents: Tensor<3>,
+        ids: Tensor<2, Int>,
+        padding: Tensor<2, Bool>,
+        training: bool,
+    ) -> AutoencoderOutput {
+        self.decoder_loss(latents, ids, padding, training, None)
+    }
+
+    fn decoder_loss(
+        &self,
+        latents: Tensor<3>,
+        ids: Tensor<2, Int>,
+        padding: Tensor<2, Bool>,
+        training: bool,
+        regularizer_loss: Option<Tensor<1>>,
+    ) -> AutoencoderOutput {
+        let [batch, seq] = ids.dims();
         let memory = self.expander.forward(latents);
         let (logits, targets, target_padding) = match (&self.parallel, &self.autoregressive) {
             (Some(decoder), _) if self.full_length_training && seq < decoder.max_len() => {
@@ -389,7 +454,7 @@ impl Autoencoder {
             .with_pad_tokens(Some(vec![0]))
             .init(&logits.device())
             .forward(logits.clone().reshape([batch * len, vocab]), flat_targets);
-        let loss = match regularized.loss {
+        let loss = match regularizer_loss {
             Some(term) => cross_entropy.clone() + term,
             None => cross_entropy.clone(),
         };

@@ -418,3 +418,56 @@ fn no_adjacent_repeat_never_emits_a_token_twice_in_a_row() {
         assert!(banned.iter().all(|r| !r.is_empty()));
     }
 }
+
+#[test]
+fn the_decoder_loss_on_given_latents_is_that_of_the_encoded_ones() {
+    let _random = random_generator();
+    let device = Device::flex();
+    for decoder in [DecoderKind::Parallel, DecoderKind::Autoregressive] {
+        device.seed(5);
+        let model = tiny(decoder, LatentRegularizer::L2Sphere).init(&device);
+        let (ids, padding) = batch(&sentences(8, 4), 0, &device);
+        let latents = model.encode(ids.clone(), padding.clone());
+        let through_encoder = model
+            .forward_loss(ids.clone(), padding.clone(), false)
+            .cross_entropy
+            .into_scalar::<f32>();
+        let given = model
+            .forward_loss_on_latents(latents.clone(), ids.clone(), padding.clone(), false)
+            .cross_entropy
+            .into_scalar::<f32>();
+        assert_eq!(given, through_encoder, "{decoder:?}");
+        // Other latents give another loss: the given ones are really the ones decoded.
+        let moved = model
+            .forward_loss_on_latents(latents.neg(), ids.clone(), padding.clone(), false)
+            .cross_entropy
+            .into_scalar::<f32>();
+        assert_ne!(moved, through_encoder, "{decoder:?}");
+    }
+}
+
+#[test]
+fn taking_the_whole_decoder_needs_the_same_decoder_but_not_the_same_training_settings() {
+    let autoregressive = tiny(DecoderKind::Autoregressive, LatentRegularizer::L2Sphere);
+    autoregressive
+        .clone()
+        .with_latent_noise(0.3)
+        .with_word_dropout(Some(0.1))
+        .check_decoder_matches(&autoregressive)
+        .unwrap();
+    let parallel = tiny(DecoderKind::Parallel, LatentRegularizer::L2Sphere);
+    let error = autoregressive.check_decoder_matches(&parallel).unwrap_err();
+    assert!(error.contains("decoder is Autoregressive"), "{error}");
+    let error = autoregressive
+        .clone()
+        .with_decoder_layers(3)
+        .check_decoder_matches(&autoregressive)
+        .unwrap_err();
+    assert!(error.contains("decoder_layers is 3"), "{error}");
+    let error = autoregressive
+        .clone()
+        .with_d_latent(8)
+        .check_decoder_matches(&autoregressive)
+        .unwrap_err();
+    assert!(error.contains("d_latent is 8"), "{error}");
+}

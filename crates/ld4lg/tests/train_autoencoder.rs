@@ -63,6 +63,8 @@ fn config(dir: &Path, steps: u64) -> AutoencoderRunConfig {
             ..TrainingConfig::default()
         },
         encoder_from: None,
+        init_decoder: false,
+        denoised_latents: None,
     }
 }
 

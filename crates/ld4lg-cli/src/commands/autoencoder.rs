@@ -5,8 +5,8 @@ use ld4lg::backend::DeviceChoice;
 use ld4lg::data::{CorpusSpec, OnError};
 use ld4lg::tokenizer::TokenizerConfig;
 use ld4lg::train::{
-    AutoencoderRun, AutoencoderRunConfig, TrainingConfig, evaluate_reconstruction,
-    train_autoencoder,
+    AutoencoderRun, AutoencoderRunConfig, DenoisedLatentsConfig, TrainingConfig,
+    evaluate_reconstruction, train_autoencoder,
 };
 use std::path::PathBuf;
 use std::time::Instant;
@@ -60,6 +60,14 @@ pub struct TrainArgs {
     /// and so its denoisers, stay valid.
     #[arg(long)]
     encoder_from: Option<PathBuf>,
+    /// With --encoder-from: start the decoder from its weights too (fine-tuning).
+    #[arg(long, requires = "encoder_from")]
+    init_decoder: bool,
+    /// With --encoder-from: train the decoder on this diffusion model's estimates of the
+    /// texts' latents (noised up to time 0.5 and denoised back in 4 DPM-Solver++ steps,
+    /// a quarter of the batches clean), so that it learns to read generated latents.
+    #[arg(long, requires = "encoder_from")]
+    denoised_from: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -89,6 +97,8 @@ impl TrainArgs {
                     model: AutoencoderConfig::new(),
                     training: TrainingConfig::default(),
                     encoder_from: None,
+                    init_decoder: false,
+                    denoised_latents: None,
                 }
             }
         };
@@ -122,6 +132,10 @@ impl TrainArgs {
         t.seed = self.seed.unwrap_or(t.seed);
         if let Some(dir) = &self.encoder_from {
             config.encoder_from = Some(dir.clone());
+        }
+        config.init_decoder |= self.init_decoder;
+        if let Some(dir) = &self.denoised_from {
+            config.denoised_latents = Some(DenoisedLatentsConfig::new(dir.clone()));
         }
         Ok(config)
     }

@@ -1,6 +1,7 @@
 //! Training the text autoencoder.
 
 use super::data_order::DataOrder;
+use super::denoised::{DenoisedLatents, DenoisedLatentsConfig};
 use super::{LrSchedule, TrainingState, atomic_write};
 use crate::Error;
 use crate::data::{CorpusSpec, OnError};
@@ -108,6 +109,16 @@ pub struct AutoencoderRunConfig {
     /// for a model shipped with a parallel one). `model` must match it on the encoder side.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encoder_from: Option<PathBuf>,
+    /// With `encoder_from`: start the reconstruction network and the decoder from its
+    /// weights too (`model` must then match it but for the training-only settings), e.g. to
+    /// fine-tune a shipped decoder. Default: false (a new decoder).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub init_decoder: bool,
+    /// With `encoder_from`: train the decoder on a denoiser's estimates of the texts'
+    /// latents (noised and denoised back) instead of on the latents themselves, so that it
+    /// learns to read generated latents. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub denoised_latents: Option<DenoisedLatentsConfig>,
 }
 
 /// How a training call behaves, as opposed to what it trains.
@@ -325,6 +336,11 @@ pub fn train_autoencoder(
         ));
     }
     config.model.check().map_err(Error::Config)?;
+    if config.encoder_from.is_none() && (config.init_decoder || config.denoised_latents.is_some()) {
+        return Err(Error::Config(
+            "init_decoder and denoised_latents train the decoder of a trained encoder: set encoder_from".into(),
+        ));
+    }
 
     let source = config
         .encoder_from
@@ -354,9 +370,12 @@ pub fn train_autoencoder(
     let source = match source {
         Some(source) => {
             let source_config = source.read_model_config()?;
-            model_config
-                .check_encoder_matches(&source_config)
-                .map_err(|m| Error::Config(format!("encoder_from: {m}")))?;
+            if config.init_decoder {
+                model_config.check_decoder_matches(&source_config)
+            } else {
+                model_config.check_encoder_matches(&source_config)
+            }
+            .map_err(|m| Error::Config(format!("encoder_from: {m}")))?;
             if std::fs::read(source.tokenizer()).ok() != std::fs::read(run.tokenizer()).ok() {
                 return Err(Error::Config(format!(
                     "encoder_from: {} differs from the source's tokenizer",
@@ -396,8 +415,13 @@ pub fn train_autoencoder(
     if let Some((source, source_config)) = &source
         && state.step == 0
     {
-        let encoder = super::load_weights(source_config.init(&train_device), &source.weights())?;
-        model = model.with_encoder_of(encoder);
+        model = if config.init_decoder {
+            super::load_weights(model, &source.weights())?.freeze_encoder()
+        } else {
+            let encoder =
+                super::load_weights(source_config.init(&train_device), &source.weights())?;
+            model.with_encoder_of(encoder)
+        };
     }
     let mut optimizer = super::common::adamw(t);
     if state.step > 0 {
@@ -413,6 +437,11 @@ pub fn train_autoencoder(
     }
     let params = model.num_params();
     let [l, d] = model.latent_shape();
+    let denoised = config
+        .denoised_latents
+        .as_ref()
+        .map(|denoised| DenoisedLatents::load(denoised, [l, d], device))
+        .transpose()?;
     let frozen = match &config.encoder_from {
         Some(dir) => format!(" (encoder frozen, from {})", dir.display()),
         None => String::new(),
@@ -471,8 +500,19 @@ pub fn train_autoencoder(
             let indices = order.batch(t.batch_size, global);
             let rows: Vec<&Vec<u32>> = indices.iter().map(|&i| &train_ids[i]).collect();
             let (ids, mask) = pad_batch(&rows, &train_device);
-            train_device.seed(step_seed(t.seed, step, micro));
-            let output = model.forward_loss(ids, mask, true);
+            let seed = step_seed(t.seed, step, micro);
+            train_device.seed(seed);
+            let estimates = match &denoised {
+                Some(denoised) => {
+                    let latents = model.encode(ids.clone(), mask.clone()).detach();
+                    denoised.estimates(latents, seed)?
+                }
+                None => None,
+            };
+            let output = match estimates {
+                Some(latents) => model.forward_loss_on_latents(latents, ids, mask, true),
+                None => model.forward_loss(ids, mask, true),
+            };
             let valid = output.target_padding.clone().bool_not();
             let correct = output
                 .predictions

@@ -5,6 +5,7 @@ mod checkpoint;
 mod common;
 mod condition;
 mod data_order;
+mod denoised;
 mod diffusion;
 mod ema;
 mod export;
@@ -21,6 +22,7 @@ pub use checkpoint::{TrainingState, atomic_write};
 pub use condition::{
     ConditionConfig, DiffusionModel, SourceEncoderConfig, TrainedCondition, encode_sources,
 };
+pub use denoised::DenoisedLatentsConfig;
 pub use diffusion::{
     DiffusionLoss, DiffusionRun, DiffusionRunConfig, load_denoiser, load_diffusion_model,
     load_latent_stats, train_diffusion,
