@@ -338,6 +338,23 @@ fn dpm_solver_pp_update(
     let h = (lambda_s - lambda_t) / 2.0;
     let phi1 = -(-h).exp_m1(); // 1 − e^{−h}
     let base = z.mul_scalar(sigma_s / sigma_t);
+    // Steps of zero length happen where λ is clamped (editing from t ≈ 1e-4, where every
+    // timestep sits at λ = 15): the update is then the identity, and a zero-length previous
+    // step gives no slope to extrapolate. Divide by neither: lower the order instead.
+    let h0 = history
+        .last()
+        .map(|(lambda_1, _)| (lambda_t - lambda_1) / 2.0);
+    let h1 = match history {
+        [.., (lambda_2, _), (lambda_1, _)] => Some((lambda_1 - lambda_2) / 2.0),
+        _ => None,
+    };
+    let order = if h == 0.0 || h0.is_none_or(|h0| h0 == 0.0) {
+        1
+    } else if h1.is_some_and(|h1| h1 == 0.0) {
+        order.min(2)
+    } else {
+        order
+    };
     match (order, history) {
         (1, _) | (_, []) => base + x0.clone().mul_scalar(alpha_s * phi1),
         (2, [.., (lambda_1, m1)]) | (_, [(lambda_1, m1)]) => {

@@ -401,3 +401,36 @@ fn inverting_an_empty_batch_is_an_error() {
             .is_err()
     );
 }
+
+#[test]
+fn denoising_from_where_the_log_snr_is_clamped_stays_finite_and_keeps_the_input() {
+    // From t = 1e-4 every timestep of the cosine schedule sits at the clamped λ = 15, so
+    // every step has zero length: the multistep solvers must not divide by it.
+    let device = Device::flex();
+    let mut noise = NoiseSource::from_seed(5, 4);
+    let x0 = noise.normal(L, D, &device);
+    let input = values(x0.clone());
+    for (kind, _) in all_kinds() {
+        for t_start in [1e-4, 1e-6] {
+            let config = SamplerConfig {
+                kind,
+                steps: 4,
+                t_start,
+                self_conditioning: false,
+                ..SamplerConfig::default()
+            };
+            let sampler = exact_gaussian(0.0, 1.0, NoiseSchedule::default(), config);
+            let mut stream = NoiseSource::from_seed(9, 4);
+            let out = values(
+                sampler
+                    .sample_from(x0.clone(), &Conditioning::none(), &mut stream)
+                    .unwrap(),
+            );
+            for (a, b) in input.iter().zip(&out) {
+                assert!(b.is_finite(), "{kind:?} from {t_start}: {b}");
+                // σ at λ = 15 is 5.5e-4: the data barely moves.
+                assert!((a - b).abs() < 5e-3, "{kind:?} from {t_start}: {a} → {b}");
+            }
+        }
+    }
+}

@@ -29,6 +29,16 @@ pub enum Error {
     /// A configuration value is out of range.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// Training diverged: the loss is no longer finite. Nothing was saved after the last
+    /// finite loss was seen, so the run can resume from its checkpoint (e.g. with a lower
+    /// learning rate).
+    #[error("training diverged: the loss is {loss} at step {step}; the last checkpoint is kept")]
+    Diverged {
+        /// The optimiser step that saw it.
+        step: u64,
+        /// The loss read.
+        loss: f64,
+    },
 }
 
 impl Error {

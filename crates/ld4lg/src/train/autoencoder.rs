@@ -502,15 +502,15 @@ pub fn train_autoencoder(
             let (ids, mask) = pad_batch(&rows, &train_device);
             let seed = step_seed(t.seed, step, micro);
             train_device.seed(seed);
-            let estimates = match &denoised {
-                Some(denoised) => {
+            let corruption = denoised
+                .as_ref()
+                .and_then(|denoised| denoised.strength(seed).map(|s| (denoised, s)));
+            let output = match corruption {
+                Some((source, strength)) => {
                     let latents = model.encode(ids.clone(), mask.clone()).detach();
-                    denoised.estimates(latents, seed)?
+                    let estimates = source.estimates(latents, strength, seed)?;
+                    model.forward_loss_on_latents(estimates, ids, mask, true)
                 }
-                None => None,
-            };
-            let output = match estimates {
-                Some(latents) => model.forward_loss_on_latents(latents, ids, mask, true),
                 None => model.forward_loss(ids, mask, true),
             };
             let valid = output.target_padding.clone().bool_not();
@@ -524,7 +524,11 @@ pub fn train_autoencoder(
                 .into_scalar::<i64>();
             correct_sum += correct;
             token_sum += valid.int().sum().into_scalar::<i64>();
-            loss_sum += f64::from(output.cross_entropy.clone().into_scalar::<f32>());
+            let loss = f64::from(output.cross_entropy.clone().into_scalar::<f32>());
+            if !loss.is_finite() {
+                return Err(Error::Diverged { step, loss });
+            }
+            loss_sum += loss;
             window += 1;
             let grads = GradientsParams::from_grads(
                 output.loss.div_scalar(t.accumulation as f64).backward(),

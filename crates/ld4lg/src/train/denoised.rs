@@ -51,6 +51,17 @@ fn default_sampler() -> SamplerConfig {
 }
 
 impl DenoisedLatentsConfig {
+    /// The noise level of the micro-batch drawn with `seed`: `None` (with probability
+    /// `clean_rate`) for a clean batch, otherwise uniform in `(0, max_strength]`.
+    pub fn strength(&self, seed: u64) -> Option<f64> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        if rng.random::<f64>() < self.clean_rate {
+            return None;
+        }
+        // (0, max]: the strength must stay positive.
+        Some((1.0 - rng.random::<f64>()) * self.max_strength)
+    }
+
     /// Estimates of the denoiser in `denoiser_from`, every other setting at its default.
     pub fn new(denoiser_from: PathBuf) -> Self {
         Self {
@@ -111,23 +122,22 @@ impl DenoisedLatents {
         })
     }
 
-    /// The training latents of one micro-batch drawn with `seed`: `None` for a clean batch,
-    /// otherwise the denoiser's estimates of `latents` (noised to a random level, example
-    /// `i` with noise seed `seed + i`), on `latents`' device.
+    /// The noise level of the micro-batch drawn with `seed`: `None` for a clean batch.
+    pub(crate) fn strength(&self, seed: u64) -> Option<f64> {
+        self.config.strength(seed)
+    }
+
+    /// The denoiser's estimates of `latents` noised to `strength` (example `i` with noise
+    /// seed `seed + i`), on `latents`' device.
     ///
     /// # Shapes
     /// - `latents`: `[batch, l, d]` → `[batch, l, d]`
     pub(crate) fn estimates(
         &self,
         latents: Tensor<3>,
+        strength: f64,
         seed: u64,
-    ) -> Result<Option<Tensor<3>>, Error> {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        if rng.random::<f64>() < self.config.clean_rate {
-            return Ok(None);
-        }
-        // (0, max]: the strength must stay positive.
-        let strength = (1.0 - rng.random::<f64>()) * self.config.max_strength;
+    ) -> Result<Tensor<3>, Error> {
         let device = latents.device();
         let here = Tensor::<3>::from_data(latents.into_data(), self.pipeline.device());
         let estimates = self.pipeline.renoise_latents(
@@ -137,6 +147,62 @@ impl DenoisedLatents {
             seed,
             &Conditioning::none(),
         )?;
-        Ok(Some(Tensor::from_data(estimates.into_data(), &device)))
+        Ok(Tensor::from_data(estimates.into_data(), &device))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strengths_are_clean_at_the_clean_rate_and_uniform_below_the_maximum() {
+        let config = DenoisedLatentsConfig {
+            max_strength: 0.4,
+            clean_rate: 0.25,
+            ..DenoisedLatentsConfig::new("model".into())
+        };
+        let draws: Vec<Option<f64>> = (0..4000).map(|seed| config.strength(seed)).collect();
+        assert_eq!(
+            draws,
+            (0..4000)
+                .map(|seed| config.strength(seed))
+                .collect::<Vec<_>>()
+        );
+        let noised: Vec<f64> = draws.iter().flatten().copied().collect();
+        // 4 000 Bernoulli(0.75) draws: standard deviation of the share 0.007.
+        let share = noised.len() as f64 / 4000.0;
+        assert!((share - 0.75).abs() < 0.03, "noised share {share}");
+        assert!(noised.iter().all(|&s| s > 0.0 && s <= 0.4));
+        // Uniform on (0, 0.4]: mean 0.2, standard error 0.002.
+        let mean = noised.iter().sum::<f64>() / noised.len() as f64;
+        assert!((mean - 0.2).abs() < 0.01, "mean strength {mean}");
+        let all_clean = DenoisedLatentsConfig {
+            clean_rate: 1.0,
+            ..config.clone()
+        };
+        assert!((0..100).all(|seed| all_clean.strength(seed).is_none()));
+    }
+
+    #[test]
+    fn out_of_range_settings_are_refused() {
+        let config = DenoisedLatentsConfig::new("model".into());
+        config.check().unwrap();
+        for bad in [
+            DenoisedLatentsConfig {
+                max_strength: 0.0,
+                ..config.clone()
+            },
+            DenoisedLatentsConfig {
+                max_strength: 1.5,
+                ..config.clone()
+            },
+            DenoisedLatentsConfig {
+                clean_rate: -0.1,
+                ..config.clone()
+            },
+        ] {
+            assert!(bad.check().is_err(), "{bad:?}");
+        }
     }
 }

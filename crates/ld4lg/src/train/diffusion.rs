@@ -412,9 +412,18 @@ pub fn train_diffusion(
         progress.set_position(state.step);
         let finished = state.step == stop;
         let validate = state.step % t.validate_every == 0 || finished;
-        if validate || state.step % LOSS_READ_EVERY == 0 {
+        let checkpoint = state.step % t.checkpoint_every == 0 || finished;
+        if validate || checkpoint || state.step % LOSS_READ_EVERY == 0 {
             if let Some(sum) = pending_loss.take() {
-                loss_sum += f64::from(sum.into_scalar::<f32>());
+                let sum = f64::from(sum.into_scalar::<f32>());
+                // Read at every checkpoint step, so diverged weights are never saved.
+                if !sum.is_finite() {
+                    return Err(Error::Diverged {
+                        step: state.step,
+                        loss: sum,
+                    });
+                }
+                loss_sum += sum;
             }
             let mean_loss = loss_sum / window.max(1) as f64;
             progress.set_message(format!("loss {mean_loss:.4} lr {lr:.2e}"));
@@ -446,7 +455,7 @@ pub fn train_diffusion(
             last_loss = mean_loss;
             (loss_sum, window) = (0.0, 0);
         }
-        if state.step % t.checkpoint_every == 0 || finished {
+        if checkpoint {
             save_parts(&model, &run, false)?;
             save_parts(&ema, &run, true)?;
             super::common::save_optimizer(&optimizer, &run.optimizer())?;
