@@ -529,28 +529,20 @@ fn a_decoder_fine_tuned_on_denoised_latents_starts_from_the_source_and_learns() 
     assert!(losses[3] < 0.95 * losses[0], "{losses:?}");
 
     // Both options need a trained encoder, and taking the decoder needs the same decoder.
-    let error = train_autoencoder(
-        &AutoencoderRunConfig {
-            encoder_from: None,
-            ..config(2, 0.0)
-        },
-        tempfile::tempdir().unwrap().path(),
-        &device,
-        &RunOptions::default(),
-    )
-    .unwrap_err()
-    .to_string();
+    let refusal = |config: AutoencoderRunConfig| {
+        let dir = tempfile::tempdir().unwrap();
+        train_autoencoder(&config, dir.path(), &device, &RunOptions::default())
+            .unwrap_err()
+            .to_string()
+    };
+    let error = refusal(AutoencoderRunConfig {
+        encoder_from: None,
+        ..config(2, 0.0)
+    });
     assert!(error.contains("set encoder_from"), "{error}");
-    let error = train_autoencoder(
-        &AutoencoderRunConfig {
-            model: model.clone().with_decoder(DecoderKind::Autoregressive),
-            ..config(2, 0.0)
-        },
-        tempfile::tempdir().unwrap().path(),
-        &device,
-        &RunOptions::default(),
-    )
-    .unwrap_err()
-    .to_string();
+    let error = refusal(AutoencoderRunConfig {
+        model: model.clone().with_decoder(DecoderKind::Autoregressive),
+        ..config(2, 0.0)
+    });
     assert!(error.contains("decoder is Autoregressive"), "{error}");
 }
