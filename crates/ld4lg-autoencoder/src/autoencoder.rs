@@ -85,6 +85,14 @@ pub struct AutoencoderConfig {
     pub decoder: DecoderKind,
 }
 
+/// The first `(name, ours, theirs)` whose sizes differ, as an error naming `whose` value.
+fn first_size_difference(sizes: &[(&str, usize, usize)], whose: &str) -> Result<(), String> {
+    match sizes.iter().find(|(_, ours, theirs)| ours != theirs) {
+        Some((name, ours, theirs)) => Err(format!("{name} is {ours}, {whose} is {theirs}")),
+        None => Ok(()),
+    }
+}
+
 /// Text ⇄ latents: encoder, Perceiver compression to `[l, d]`, regulariser, reconstruction
 /// network and decoder.
 #[derive(Module, Debug)]
@@ -173,13 +181,7 @@ impl AutoencoderConfig {
             ("num_latents", self.num_latents, source.num_latents),
             ("d_latent", self.d_latent, source.d_latent),
         ];
-        for (name, ours, theirs) in sizes {
-            if ours != theirs {
-                return Err(format!(
-                    "{name} is {ours}, the source encoder's is {theirs}"
-                ));
-            }
-        }
+        first_size_difference(&sizes, "the source encoder's")?;
         if self.regularizer != source.regularizer {
             return Err(format!(
                 "regularizer is {:?}, the source encoder's is {:?}",
@@ -203,11 +205,7 @@ impl AutoencoderConfig {
             ),
             ("decoder_layers", self.decoder_layers, source.decoder_layers),
         ];
-        for (name, ours, theirs) in sizes {
-            if ours != theirs {
-                return Err(format!("{name} is {ours}, the source's is {theirs}"));
-            }
-        }
+        first_size_difference(&sizes, "the source's")?;
         if self.decoder != source.decoder {
             return Err(format!(
                 "decoder is {:?}, the source's is {:?}",

@@ -128,7 +128,9 @@ impl DenoisedLatents {
     }
 
     /// The denoiser's estimates of `latents` noised to `strength` (example `i` with noise
-    /// seed `seed + i`), on `latents`' device.
+    /// seed `seed + i`). `latents` live on the device the denoiser was loaded on or on its
+    /// autodiff form (the training device); the estimates come back on the same one, as
+    /// constants, without leaving the device.
     ///
     /// # Shapes
     /// - `latents`: `[batch, l, d]` → `[batch, l, d]`
@@ -138,16 +140,19 @@ impl DenoisedLatents {
         strength: f64,
         seed: u64,
     ) -> Result<Tensor<3>, Error> {
-        let device = latents.device();
-        let here = Tensor::<3>::from_data(latents.into_data(), self.pipeline.device());
+        let autodiff = latents.is_autodiff();
         let estimates = self.pipeline.renoise_latents(
-            here,
+            latents.without_autodiff(),
             strength,
             &self.config.sampler,
             seed,
             &Conditioning::none(),
         )?;
-        Ok(Tensor::from_data(estimates.into_data(), &device))
+        Ok(if autodiff {
+            estimates.autodiff()
+        } else {
+            estimates
+        })
     }
 }
 
