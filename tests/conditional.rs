@@ -10,8 +10,9 @@ use ld4lg::pipeline::LatentDiffusionPipeline;
 use ld4lg::sampler::{SamplerConfig, SamplerKind};
 use ld4lg::tokenizer::TokenizerConfig;
 use ld4lg::train::{
-    AutoencoderRunConfig, ConditionConfig, DiffusionRunConfig, LrSchedule, RunOptions,
-    SourceEncoderConfig, TrainedCondition, TrainingConfig, train_autoencoder, train_diffusion,
+    AutoencoderRun, AutoencoderRunConfig, ConditionConfig, DenoisedLatentsConfig,
+    DiffusionRunConfig, LrSchedule, RunOptions, SourceEncoderConfig, TrainedCondition,
+    TrainingConfig, train_autoencoder, train_diffusion,
 };
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -317,4 +318,86 @@ fn export_keeps_the_context_encoder() {
         .unwrap();
     let same = a[0].iter().zip(&b[0]).filter(|(x, y)| x == y).count();
     assert!(same >= 3, "{a:?} vs {b:?}");
+}
+
+/// Decoders fine-tuned on the class denoiser's estimates of heavily noised latents. With
+/// each text's own class as the condition the estimates tell the decoder the class (and so
+/// the sentence pattern), which null-class estimates of nearly pure noise cannot.
+#[test]
+fn conditioned_estimates_carry_the_class_to_the_decoder() {
+    let source = class_run();
+    let model = AutoencoderRun {
+        dir: source.to_path_buf(),
+    }
+    .read_model_config()
+    .unwrap();
+    let labelled = CorpusSpec::LabelledFiles {
+        files: ["happy", "broken"]
+            .iter()
+            .map(|label| LabelledFile {
+                label: label.to_string(),
+                path: source.join(format!("{label}.txt")),
+            })
+            .collect(),
+    };
+    let config = |train: CorpusSpec, conditioned| AutoencoderRunConfig {
+        train: train.clone(),
+        validation: train,
+        tokenizer: TokenizerConfig::default(),
+        model: model.clone(),
+        training: TrainingConfig {
+            validate_every: 20,
+            ..training(60)
+        },
+        encoder_from: Some(source.to_path_buf()),
+        init_decoder: true,
+        denoised_latents: Some(DenoisedLatentsConfig {
+            max_strength: 1.0,
+            clean_rate: 0.0,
+            sampler: SamplerConfig {
+                steps: 4,
+                ..sampler(2.0)
+            },
+            conditioned,
+            ..DenoisedLatentsConfig::new(source.to_path_buf())
+        }),
+    };
+    let device = Device::flex();
+    let final_loss = |conditioned| {
+        let dir = tempfile::tempdir().unwrap();
+        train_autoencoder(
+            &config(labelled.clone(), conditioned),
+            dir.path(),
+            &device,
+            &RunOptions::default(),
+        )
+        .unwrap();
+        let metrics = std::fs::read_to_string(dir.path().join("autoencoder/metrics.csv")).unwrap();
+        let last = metrics.lines().last().unwrap().to_owned();
+        last.split(',').nth(3).unwrap().parse::<f64>().unwrap()
+    };
+    let (with_class, null_class) = (final_loss(true), final_loss(false));
+    // Measured: 0.812 against 0.963 (the same seeds, so equal were the condition ignored).
+    assert!(
+        with_class < 0.9 * null_class,
+        "cross-entropy {with_class} with the texts' classes, {null_class} with the null class"
+    );
+
+    // Conditioned estimates need every text's label.
+    let unlabelled = CorpusSpec::Plain {
+        paths: vec![source.join("happy.txt")],
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let error = train_autoencoder(
+        &config(unlabelled, true),
+        dir.path(),
+        &device,
+        &RunOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        error.contains("conditioned") && error.contains("training example 1 has no label"),
+        "{error}"
+    );
 }

@@ -545,4 +545,50 @@ fn a_decoder_fine_tuned_on_denoised_latents_starts_from_the_source_and_learns() 
         ..config(2, 0.0)
     });
     assert!(error.contains("decoder is Autoregressive"), "{error}");
+    // Estimates conditioned on the texts' own classes or sources need a conditional denoiser.
+    let mut conditioned = config(2, 0.0);
+    if let Some(denoised) = &mut conditioned.denoised_latents {
+        denoised.conditioned = true;
+    }
+    let error = refusal(conditioned);
+    assert!(error.contains("the denoiser is unconditional"), "{error}");
+
+    // Estimates must be of this encoder's latents. Half-precision copies of the same
+    // weights (an export) pass the check; a denoiser whose autoencoder encodes differently
+    // (here: the source's configuration, freshly initialised) is refused.
+    let exported = tempfile::tempdir().unwrap();
+    ld4lg::train::export_run(source, exported.path(), &device).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    train_autoencoder(
+        &AutoencoderRunConfig {
+            encoder_from: Some(exported.path().to_path_buf()),
+            ..config(2, 0.0)
+        },
+        dir.path(),
+        &device,
+        &RunOptions::default(),
+    )
+    .unwrap();
+    use burn::module::Module;
+    let other = tempfile::tempdir().unwrap();
+    let other_run = AutoencoderRun {
+        dir: other.path().to_path_buf(),
+    };
+    std::fs::create_dir_all(other_run.stage()).unwrap();
+    std::fs::copy(source.join("tokenizer.json"), other_run.tokenizer()).unwrap();
+    std::fs::copy(
+        source.join("autoencoder/model.json"),
+        other_run.model_config(),
+    )
+    .unwrap();
+    device.seed(99);
+    model.init(&device).save_file(other_run.weights()).unwrap();
+    let error = refusal(AutoencoderRunConfig {
+        encoder_from: Some(other.path().to_path_buf()),
+        ..config(2, 0.0)
+    });
+    assert!(
+        error.contains("encodes the training texts differently"),
+        "{error}"
+    );
 }

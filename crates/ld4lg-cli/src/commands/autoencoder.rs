@@ -68,6 +68,11 @@ pub struct TrainArgs {
     /// a quarter of the batches clean), so that it learns to read generated latents.
     #[arg(long, requires = "encoder_from")]
     denoised_from: Option<PathBuf>,
+    /// With --denoised-from (or a configuration's denoised_latents): condition the estimates
+    /// on each training text's own class label or source, as the conditional denoiser
+    /// generates, instead of on the null class or context.
+    #[arg(long)]
+    conditioned_estimates: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -136,6 +141,14 @@ impl TrainArgs {
         config.init_decoder |= self.init_decoder;
         if let Some(dir) = &self.denoised_from {
             config.denoised_latents = Some(DenoisedLatentsConfig::new(dir.clone()));
+        }
+        if self.conditioned_estimates {
+            let denoised = config.denoised_latents.as_mut().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--conditioned-estimates needs --denoised-from or a configuration with denoised_latents"
+                )
+            })?;
+            denoised.conditioned = true;
         }
         Ok(config)
     }

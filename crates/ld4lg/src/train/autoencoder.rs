@@ -4,7 +4,7 @@ use super::data_order::DataOrder;
 use super::denoised::{DenoisedLatents, DenoisedLatentsConfig};
 use super::{LrSchedule, TrainingState, atomic_write};
 use crate::Error;
-use crate::data::{CorpusSpec, OnError};
+use crate::data::{CorpusSpec, Example, OnError};
 use crate::metrics::{corpus_bleu, exact_match};
 use crate::tokenizer::{EncodeOptions, Tokenizer, TokenizerConfig, special};
 use burn::config::Config;
@@ -437,11 +437,29 @@ pub fn train_autoencoder(
     }
     let params = model.num_params();
     let [l, d] = model.latent_shape();
-    let denoised = config
-        .denoised_latents
-        .as_ref()
-        .map(|denoised| DenoisedLatents::load(denoised, [l, d], device))
-        .transpose()?;
+    let denoised = match &config.denoised_latents {
+        Some(denoised) => {
+            // Conditioned estimates take each text's label or source, in corpus order.
+            let examples: Vec<Example> = if denoised.conditioned {
+                config
+                    .train
+                    .open(OnError::Fail)?
+                    .collect::<Result<_, _>>()?
+            } else {
+                Vec::new()
+            };
+            Some(DenoisedLatents::load(denoised, [l, d], &examples, device)?)
+        }
+        None => None,
+    };
+    if let Some(denoised) = &denoised {
+        // A few training texts suffice to tell one encoder from another.
+        let probe = &train_texts[..train_texts.len().min(8)];
+        let (ids, mask) = tokenizer
+            .encode_batch(probe, EncodeOptions::new(max_len))?
+            .to_tensors(device);
+        denoised.check_same_encoder(probe, model.valid().encode(ids, mask))?;
+    }
     let frozen = match &config.encoder_from {
         Some(dir) => format!(" (encoder frozen, from {})", dir.display()),
         None => String::new(),
@@ -508,7 +526,7 @@ pub fn train_autoencoder(
             let output = match corruption {
                 Some((source, strength)) => {
                     let latents = model.encode(ids.clone(), mask.clone()).detach();
-                    let estimates = source.estimates(latents, strength, seed)?;
+                    let estimates = source.estimates(latents, &indices, strength, seed)?;
                     model.forward_loss_on_latents(estimates, ids, mask, true)
                 }
                 None => model.forward_loss(ids, mask, true),

@@ -6,10 +6,12 @@
 //! a noised copy; a decoder trained to read the real text from such estimates learns to pick
 //! one consistent sentence out of them.
 
+use super::condition::TrainedCondition;
 use crate::Error;
+use crate::data::Example;
 use crate::pipeline::LatentDiffusionPipeline;
 use crate::sampler::{Conditioning, SamplerConfig};
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 use rand::{RngExt, SeedableRng, rngs::ChaCha8Rng};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -30,9 +32,15 @@ pub struct DenoisedLatentsConfig {
     /// the decoder keeps reconstructing them. Default: 0.25.
     #[serde(default = "default_clean_rate")]
     pub clean_rate: f64,
-    /// How the noised latents are denoised back. Default: DPM-Solver++ 2M, 4 steps.
+    /// How the noised latents are denoised back. Default: DPM-Solver++ 2M, 4 steps. Its
+    /// `guidance_scale` applies to conditioned estimates.
     #[serde(default = "default_sampler")]
     pub sampler: SamplerConfig,
+    /// Condition each estimate on its own text's class label or source, as the denoiser
+    /// generates (a class- or source-conditional denoiser, and a training corpus that gives
+    /// every text its label or source). Default: false, the null class or context.
+    #[serde(default)]
+    pub conditioned: bool,
 }
 
 fn default_max_strength() -> f64 {
@@ -69,6 +77,7 @@ impl DenoisedLatentsConfig {
             max_strength: default_max_strength(),
             clean_rate: default_clean_rate(),
             sampler: default_sampler(),
+            conditioned: false,
         }
     }
 
@@ -97,14 +106,27 @@ impl DenoisedLatentsConfig {
 pub(crate) struct DenoisedLatents {
     config: DenoisedLatentsConfig,
     pipeline: LatentDiffusionPipeline,
+    conditions: TextConditions,
+}
+
+/// Each training text's own condition, in the form the denoiser takes it.
+enum TextConditions {
+    /// The null class or context for every text.
+    None,
+    /// Class ids of the denoiser, one per text.
+    Classes(Vec<i64>),
+    /// Source texts, one per text.
+    Sources(Vec<String>),
 }
 
 impl DenoisedLatents {
     /// Loads the denoiser of `config` on `device` and checks that it models latents of
-    /// `latent_shape`.
+    /// `latent_shape`. `examples` are the training corpus, in the order of its texts; with
+    /// `conditioned`, their labels or sources become the estimates' conditions.
     pub(crate) fn load(
         config: &DenoisedLatentsConfig,
         latent_shape: [usize; 2],
+        examples: &[Example],
         device: &Device,
     ) -> Result<Self, Error> {
         config.check().map_err(Error::Config)?;
@@ -116,9 +138,20 @@ impl DenoisedLatents {
                 config.denoiser_from.display()
             )));
         }
+        let conditions = if config.conditioned {
+            text_conditions(&pipeline, examples).map_err(|m| {
+                Error::Config(format!(
+                    "denoised_latents.conditioned ({}): {m}",
+                    config.denoiser_from.display()
+                ))
+            })?
+        } else {
+            TextConditions::None
+        };
         Ok(Self {
             config: config.clone(),
             pipeline,
+            conditions,
         })
     }
 
@@ -127,32 +160,125 @@ impl DenoisedLatents {
         self.config.strength(seed)
     }
 
-    /// The denoiser's estimates of `latents` noised to `strength` (example `i` with noise
-    /// seed `seed + i`). `latents` live on the device the denoiser was loaded on or on its
-    /// autodiff form (the training device); the estimates come back on the same one, as
-    /// constants, without leaving the device.
+    /// Checks that the denoiser's own autoencoder (with its own tokenizer) encodes `texts` to
+    /// `latents`, the latents of the encoder being trained for. Estimates made for another
+    /// encoder's latents would teach the decoder blends it never meets.
+    ///
+    /// The tolerance allows for half-precision copies of the same weights (an exported
+    /// model), while two different encoders on the same √d sphere differ by about √2.
     ///
     /// # Shapes
-    /// - `latents`: `[batch, l, d]` → `[batch, l, d]`
+    /// - `latents`: `[texts, l, d]`, on the device the denoiser was loaded on
+    pub(crate) fn check_same_encoder(
+        &self,
+        texts: &[String],
+        latents: Tensor<3>,
+    ) -> Result<(), Error> {
+        let theirs = self.pipeline.encode(texts)?;
+        let difference = relative_rms_difference(latents, theirs);
+        tracing::debug!("denoised_latents: encoders differ by {difference:.2e} (relative RMS)");
+        if difference <= SAME_ENCODER_TOLERANCE {
+            return Ok(());
+        }
+        Err(Error::Config(format!(
+            "denoised_latents: {} encodes the training texts differently from encoder_from \
+             (relative RMS difference {difference:.3}, at most {SAME_ENCODER_TOLERANCE} allowed): \
+             its denoiser models another encoder's latents",
+            self.config.denoiser_from.display()
+        )))
+    }
+
+    /// The denoiser's estimates of `latents`, the latents of the training texts `texts`,
+    /// noised to `strength` (example `i` with noise seed `seed + i`). `latents` live on the
+    /// device the denoiser was loaded on or on its autodiff form (the training device); the
+    /// estimates come back on the same one, as constants, without leaving the device.
+    ///
+    /// # Shapes
+    /// - `latents`: `[texts, l, d]` → `[texts, l, d]`
     pub(crate) fn estimates(
         &self,
         latents: Tensor<3>,
+        texts: &[usize],
         strength: f64,
         seed: u64,
     ) -> Result<Tensor<3>, Error> {
         let autodiff = latents.is_autodiff();
+        let conditioning = match &self.conditions {
+            TextConditions::None => Conditioning::none(),
+            TextConditions::Classes(ids) => {
+                let ids: Vec<i64> = texts.iter().map(|&i| ids[i]).collect();
+                Conditioning::classes(Tensor::<1, Int>::from_data(
+                    TensorData::new(ids, [texts.len()]),
+                    self.pipeline.device(),
+                ))
+            }
+            TextConditions::Sources(sources) => {
+                let sources: Vec<&str> = texts.iter().map(|&i| sources[i].as_str()).collect();
+                self.pipeline.source_conditioning(&sources)?
+            }
+        };
         let estimates = self.pipeline.renoise_latents(
             latents.without_autodiff(),
             strength,
             &self.config.sampler,
             seed,
-            &Conditioning::none(),
+            &conditioning,
         )?;
         Ok(if autodiff {
             estimates.autodiff()
         } else {
             estimates
         })
+    }
+}
+
+/// The condition of each of `examples` as `pipeline`'s denoiser takes it, or why there is none.
+fn text_conditions(
+    pipeline: &LatentDiffusionPipeline,
+    examples: &[Example],
+) -> Result<TextConditions, String> {
+    let missing = |row: usize, what: &str| format!("training example {} has no {what}", row + 1);
+    match pipeline.condition() {
+        TrainedCondition::None => Err("the denoiser is unconditional".into()),
+        TrainedCondition::Class { .. } => examples
+            .iter()
+            .enumerate()
+            .map(|(row, example)| {
+                let label = example
+                    .label
+                    .as_deref()
+                    .ok_or_else(|| missing(row, "label"))?;
+                let id = pipeline
+                    .condition()
+                    .class_id(label)
+                    .map_err(|e| e.to_string())?;
+                Ok(id as i64)
+            })
+            .collect::<Result<_, String>>()
+            .map(TextConditions::Classes),
+        TrainedCondition::Source { .. } => examples
+            .iter()
+            .enumerate()
+            .map(|(row, example)| example.source.clone().ok_or_else(|| missing(row, "source")))
+            .collect::<Result<_, String>>()
+            .map(TextConditions::Sources),
+    }
+}
+
+/// Largest relative RMS difference between two encoders' latents still taken as the same
+/// encoder (see [`DenoisedLatents::check_same_encoder`]).
+const SAME_ENCODER_TOLERANCE: f64 = 0.05;
+
+/// `‖a − b‖ / ‖a‖` over all elements; infinite when `a` is zero and `b` is not.
+fn relative_rms_difference(a: Tensor<3>, b: Tensor<3>) -> f64 {
+    let difference = f64::from((a.clone() - b).powi_scalar(2).sum().into_scalar::<f32>());
+    let norm = f64::from(a.powi_scalar(2).sum().into_scalar::<f32>());
+    if difference == 0.0 {
+        0.0
+    } else if norm == 0.0 {
+        f64::INFINITY
+    } else {
+        (difference / norm).sqrt()
     }
 }
 
