@@ -129,6 +129,24 @@ fn train_autoencoder_runs_from_flags_and_needs_a_corpus() {
     let stderr = String::from_utf8_lossy(&mismatched.stderr);
     assert!(stderr.contains("encoder_from"), "{stderr}");
 
+    // Conditioned estimates need estimates to condition.
+    let unconditioned = run(&[
+        "train-autoencoder",
+        "--run-dir",
+        "conditioned",
+        "--corpus",
+        "texts.txt",
+        "--encoder-from",
+        "run",
+        "--init-decoder",
+        "--conditioned-estimates",
+        "--steps",
+        "3",
+    ]);
+    assert_eq!(unconditioned.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&unconditioned.stderr);
+    assert!(stderr.contains("--conditioned-estimates needs"), "{stderr}");
+
     let missing = run(&["train-autoencoder", "--run-dir", "other"]);
     assert!(!missing.status.success());
     assert!(
