@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Packs what continuing the three shipped denoisers on a remote GPU machine needs into .gpu/
-# (ignored by git): a stripped WGPU build of the CLI, the shipped models (no classifier, one
-# copy of the shared E2E autoencoder), the training corpora, the dev meaning representations
-# and constant-learning-rate training configurations (any stop is a usable checkpoint).
-# About 57 MB. Then, on the GPU machine: `bash scripts/gpu/continue.sh SECONDS BATCH LR GEN`.
+# (ignored by git): a stripped WGPU build of the CLI, the shipped models (no classifier), the
+# training corpora, the dev meaning representations and constant-learning-rate training
+# configurations (any stop is a usable checkpoint). About 64 MB (57 MB measured in session 10,
+# before the 7 MB seq2seq autoencoder was added). Then, on the GPU machine:
+# `bash scripts/gpu/continue.sh SECONDS BATCH LR GEN`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ld4lg-target}"
@@ -17,8 +18,7 @@ for m in e2e e2e-seq2seq yelp; do
   mkdir -p ".gpu/models/$m"
   cp -r "models/$m/diffusion" "models/$m/tokenizer.json" ".gpu/models/$m/"
 done
-cp -r models/e2e/autoencoder .gpu/models/e2e/
-cp -r models/yelp/autoencoder .gpu/models/yelp/
+for m in e2e e2e-seq2seq yelp; do cp -r "models/$m/autoencoder" ".gpu/models/$m/"; done
 tar cJf .gpu/data.tar.xz data/e2e/trainset.csv data/yelp/train.negative.txt data/yelp/train.positive.txt
 python3 - <<'PY'
 import json

@@ -25,8 +25,7 @@ cd $W
 pids=()
 for m in e2e e2e-seq2seq yelp; do
   mkdir -p run-$m
-  ae=$m; [ $m = e2e-seq2seq ] && ae=e2e
-  [ -f run-$m/tokenizer.json ] || { cp $G/models/$m/tokenizer.json run-$m/; cp -r $G/models/$ae/autoencoder run-$m/; }
+  [ -f run-$m/tokenizer.json ] || { cp $G/models/$m/tokenizer.json run-$m/; cp -r $G/models/$m/autoencoder run-$m/; }
   (timeout -s TERM $T $B --device wgpu train-diffusion --config $G/cfg-$m.json --run-dir run-$m \
      --init-from $G/models/$m --steps 1000000 --batch-size $BATCH --lr $LR > log-$m.txt 2>&1; echo "exit $?" >> log-$m.txt) &
   pids+=($!)
