@@ -19,9 +19,9 @@ fn texts(file: &str) -> Vec<String> {
 }
 
 fn encode_batch(c: &mut Criterion) {
-    let tokenizer = Tokenizer::train(&TokenizerConfig::default(), texts("trainset.csv").iter())
+    let tokenizer = Tokenizer::train(&TokenizerConfig::default(), texts("trainset.csv.gz").iter())
         .expect("tokenizer trains");
-    let batch: Vec<String> = texts("devset.csv").into_iter().take(256).collect();
+    let batch: Vec<String> = texts("devset.csv.gz").into_iter().take(256).collect();
     let device = ld4lg::backend::DeviceChoice::default_compiled()
         .expect("a backend is compiled in")
         .device()

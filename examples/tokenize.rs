@@ -19,14 +19,14 @@ fn main() -> anyhow::Result<()> {
 
     let start = Instant::now();
     let train = CorpusSpec::E2e {
-        path: root.join("data/e2e/trainset.csv"),
+        path: root.join("data/e2e/trainset.csv.gz"),
     };
     let texts = train
         .open(OnError::Fail)?
         .texts()
         .map(|t| t.map_err(ld4lg::Error::from));
     let tokenizer = Tokenizer::try_train(&TokenizerConfig::default(), texts)
-        .context("training the tokenizer on data/e2e/trainset.csv")?;
+        .context("training the tokenizer on data/e2e/trainset.csv.gz")?;
     println!(
         "trained a {}-token byte-level BPE on the E2E training split in {:.2?}",
         tokenizer.vocab_size(),
@@ -34,7 +34,7 @@ fn main() -> anyhow::Result<()> {
     );
 
     let dev = CorpusSpec::E2e {
-        path: root.join("data/e2e/devset.csv"),
+        path: root.join("data/e2e/devset.csv.gz"),
     };
     let examples: Vec<_> = dev.open(OnError::Fail)?.take(4).collect::<Result<_, _>>()?;
     let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();

@@ -10,13 +10,13 @@ ld4lg="$target/release/ld4lg"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 python3 - "$work/dev.txt" <<'PY'
-import csv, sys
-with open("data/e2e/devset.csv", newline="", encoding="utf-8") as f, open(sys.argv[1], "w", encoding="utf-8") as out:
+import csv, gzip, sys
+with gzip.open("data/e2e/devset.csv.gz", "rt", newline="", encoding="utf-8") as f, open(sys.argv[1], "w", encoding="utf-8") as out:
     for row in csv.DictReader(f):
         out.write(row["ref"].replace("\n", " ") + "\n")
 PY
 for kind in bpe wordpiece wordlevel; do
-  "$ld4lg" tokenizer train --corpus data/e2e/trainset.csv --format e2e --kind "$kind" \
+  "$ld4lg" tokenizer train --corpus data/e2e/trainset.csv.gz --format e2e --kind "$kind" \
     --vocab-size 4000 --out "$work/$kind.json"
   "$ld4lg" tokenizer encode --tokenizer "$work/$kind.json" --input "$work/dev.txt" --json > "$work/$kind.jsonl"
   python3 scripts/check_tokenizer_compat.py "$work/$kind.json" "$work/$kind.jsonl"

@@ -26,7 +26,7 @@ for w in $weights; do
     echo "### class $class, guidance $w: $n samples, $steps $sampler steps, $(( (end - start) / 1000000 )) ms (Flex, batch 100)"
     "$ld4lg" eval-class --samples "$file" --class "$class" --classifier "$classifier" \
       --references "data/yelp/valid.$class.txt" \
-      --train data/yelp/train.negative.txt --train data/yelp/train.positive.txt
+      --train data/yelp/train.negative.txt.gz --train data/yelp/train.positive.txt.gz
     echo
   done
 done

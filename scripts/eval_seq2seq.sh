@@ -15,7 +15,7 @@ w=${4:-1}
 out=${5:-$run/eval-seq2seq}
 sampler=${SAMPLER:-dpm++}
 mkdir -p "$out"
-"$ld4lg" e2e-sources data/e2e/devset.csv --out "$out/mrs.txt"
+"$ld4lg" e2e-sources data/e2e/devset.csv.gz --out "$out/mrs.txt"
 if [[ -n "${LIMIT:-}" ]]; then
   head -n "$LIMIT" "$out/mrs.txt" > "$out/mrs.tmp" && mv "$out/mrs.tmp" "$out/mrs.txt"
 fi

@@ -20,7 +20,7 @@ fn trained_run() -> &'static Path {
     static RUN: OnceLock<tempfile::TempDir> = OnceLock::new();
     RUN.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        let e2e = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/e2e/trainset.csv");
+        let e2e = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/e2e/trainset.csv.gz");
         let texts: Vec<String> = CorpusSpec::E2e { path: e2e }
             .open(OnError::Fail)
             .unwrap()

@@ -1,25 +1,17 @@
 #!/usr/bin/env bash
-# Packs what continuing the three shipped denoisers on a remote GPU machine needs into .gpu/
-# (ignored by git): a stripped WGPU build of the CLI, the shipped models (no classifier), the
-# training corpora, the dev meaning representations and constant-learning-rate training
-# configurations (any stop is a usable checkpoint). About 64 MB (57 MB measured in session 10,
-# before the 7 MB seq2seq autoencoder was added). Then, on the GPU machine:
+# Packs what continuing the three shipped denoisers on a remote GPU machine needs beyond the
+# checkout into .gpu/ (ignored by git): a small WGPU-only build of the CLI (profile `bundle`:
+# fat LTO, one codegen unit, stripped) and constant-learning-rate training configurations
+# (any stop is a usable checkpoint). The models and corpora travel as the checkout's own
+# tracked files, which continue.sh reads in place. Checks that the checkout and the bundle
+# fit the device tool's 64 MiB limit on what travels. Then, on the GPU machine:
 # `bash scripts/gpu/continue.sh SECONDS BATCH LR GEN`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ld4lg-target}"
-cargo build --release -p ld4lg-cli --features wgpu
-bin="$CARGO_TARGET_DIR/release/ld4lg"
-rm -rf .gpu && mkdir -p .gpu/models
-objcopy --strip-all "$bin" .gpu/ld4lg
-xz -T0 -6 .gpu/ld4lg
-"$bin" e2e-sources data/e2e/devset.csv --out .gpu/mrs.txt
-for m in e2e e2e-seq2seq yelp; do
-  mkdir -p ".gpu/models/$m"
-  cp -r "models/$m/diffusion" "models/$m/tokenizer.json" ".gpu/models/$m/"
-done
-for m in e2e e2e-seq2seq yelp; do cp -r "models/$m/autoencoder" ".gpu/models/$m/"; done
-tar cJf .gpu/data.tar.xz data/e2e/trainset.csv data/yelp/train.negative.txt data/yelp/train.positive.txt
+cargo build --profile bundle -p ld4lg-cli --no-default-features --features wgpu
+rm -rf .gpu && mkdir -p .gpu
+xz -T0 -9e -c "$CARGO_TARGET_DIR/bundle/ld4lg" > .gpu/ld4lg.xz
 python3 - <<'PY'
 import json
 for name, source in [("e2e", "configs/e2e-diffusion.json"),
@@ -33,4 +25,16 @@ for name, source in [("e2e", "configs/e2e-diffusion.json"),
     config["preview_samples"] = 2
     json.dump(config, open(f".gpu/cfg-{name}.json", "w"), indent=1)
 PY
-du -sh .gpu
+# What travels: tracked files, untracked files git does not ignore, and the carried .gpu/ and
+# .gl/ (Vulkan loader packages, when a session fetched them as the device README says).
+tracked=$(git ls-files -z | xargs -0 du -cb | tail -1 | cut -f1)
+untracked=$( (git ls-files -z --others --exclude-standard | xargs -0 -r du -cb | tail -1 | cut -f1) || true)
+carried=$(du -cb .gpu $( [ -d .gl ] && echo .gl ) | tail -1 | cut -f1)
+total=$(( tracked + ${untracked:-0} + carried ))
+limit=$(( 64 * 1024 * 1024 ))
+awk -v t="$tracked" -v u="${untracked:-0}" -v c="$carried" -v s="$total" 'BEGIN {
+  printf "travels: %d tracked + %d untracked + %d carried = %.1f MiB (limit 64 MiB)\n", t, u, c, s / 1048576 }'
+if (( total > limit )); then
+  echo "too large for the device tool: remove untracked files or shrink the bundle" >&2
+  exit 1
+fi

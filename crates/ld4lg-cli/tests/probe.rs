@@ -14,7 +14,12 @@ fn repo() -> &'static Path {
 fn probe(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_ld4lg"))
         .arg("probe")
-        .args(["--checkpoint", "models/e2e", "--e2e", "data/e2e/devset.csv"])
+        .args([
+            "--checkpoint",
+            "models/e2e",
+            "--e2e",
+            "data/e2e/devset.csv.gz",
+        ])
         .args(args)
         .current_dir(repo())
         .output()

@@ -8,7 +8,8 @@ fn references(file: &str) -> Vec<String> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../data/e2e")
         .join(file);
-    let mut reader = csv::Reader::from_path(&path).expect("bundled E2E corpus");
+    let file = std::fs::File::open(&path).expect("bundled E2E corpus");
+    let mut reader = csv::Reader::from_reader(flate2::read::GzDecoder::new(file));
     reader
         .records()
         .map(|record| record.expect("well-formed CSV")[1].to_owned())
@@ -21,10 +22,10 @@ fn bpe_round_trips_e2e_dev() {
         vocab_size: 4000,
         ..Default::default()
     };
-    let tokenizer = Tokenizer::train(&config, references("trainset.csv").into_iter()).unwrap();
+    let tokenizer = Tokenizer::train(&config, references("trainset.csv.gz").into_iter()).unwrap();
     assert!((3500..=4000).contains(&tokenizer.vocab_size()));
 
-    let dev = references("devset.csv");
+    let dev = references("devset.csv.gz");
     assert_eq!(dev.len(), 4672);
     let mut total_tokens = 0;
     for text in &dev {

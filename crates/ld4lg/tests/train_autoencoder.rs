@@ -13,7 +13,7 @@ use ld4lg::train::{
 use std::path::Path;
 
 fn corpus(dir: &Path) -> CorpusSpec {
-    let e2e = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/e2e/trainset.csv");
+    let e2e = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/e2e/trainset.csv.gz");
     let texts: Vec<String> = CorpusSpec::E2e { path: e2e }
         .open(OnError::Fail)
         .unwrap()

@@ -86,7 +86,7 @@ pub struct EvalSeq2SeqArgs {
     #[arg(long)]
     candidates: Option<PathBuf>,
     /// E2E CSV whose references are grouped by meaning representation.
-    #[arg(long, default_value = "data/e2e/devset.csv")]
+    #[arg(long, default_value = "data/e2e/devset.csv.gz")]
     e2e: PathBuf,
 }
 
@@ -315,7 +315,7 @@ pub fn eval_seq2seq(args: EvalSeq2SeqArgs) -> anyhow::Result<()> {
 #[derive(Debug, Args)]
 pub struct E2eSourcesArgs {
     /// E2E CSV.
-    #[arg(default_value = "data/e2e/devset.csv")]
+    #[arg(default_value = "data/e2e/devset.csv.gz")]
     e2e: PathBuf,
     /// Write here instead of stdout.
     #[arg(long)]

@@ -223,10 +223,10 @@ pub struct EvalArgs {
     #[arg(long)]
     samples: PathBuf,
     /// Reference pool (E2E CSV; its `ref` column).
-    #[arg(long, default_value = "data/e2e/devset.csv")]
+    #[arg(long, default_value = "data/e2e/devset.csv.gz")]
     references: PathBuf,
     /// Training set, for the copy rate (E2E CSV).
-    #[arg(long, default_value = "data/e2e/trainset.csv")]
+    #[arg(long, default_value = "data/e2e/trainset.csv.gz")]
     train: PathBuf,
     /// Also score this many human references against the rest of the pool.
     #[arg(long, default_value_t = 1000)]

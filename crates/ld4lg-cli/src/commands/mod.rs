@@ -24,13 +24,12 @@ pub fn interactive() -> RunOptions {
     }
 }
 
-/// The lines of a text file (empty lines kept).
+/// The lines of a text file, gzip-compressed when its name ends in `.gz` (empty lines kept).
 pub fn read_lines(path: &Path) -> anyhow::Result<Vec<String>> {
-    Ok(std::fs::read_to_string(path)
-        .with_context(|| format!("reading {}", path.display()))?
-        .lines()
-        .map(str::to_owned)
-        .collect())
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut ld4lg::data::open_file(path)?, &mut text)
+        .with_context(|| format!("reading {}", path.display()))?;
+    Ok(text.lines().map(str::to_owned).collect())
 }
 
 /// Checks that a file of `lines` lines lines up with `expected` items (`what`: "samples").

@@ -3,7 +3,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use ld4lg::tokenizer::{EncodeOptions, Tokenizer, TokenizerConfig, TokenizerKind};
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -140,12 +140,7 @@ fn train(args: TrainArgs) -> anyhow::Result<()> {
 fn encode(args: EncodeArgs) -> anyhow::Result<()> {
     let tokenizer = Tokenizer::from_file(&args.tokenizer)?;
     let texts: Vec<String> = match &args.input {
-        Some(path) => std::io::BufReader::new(
-            std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?,
-        )
-        .lines()
-        .collect::<Result<_, _>>()
-        .with_context(|| format!("reading {}", path.display()))?,
+        Some(path) => super::read_lines(path)?,
         None => args.texts.clone(),
     };
     anyhow::ensure!(

@@ -1,5 +1,5 @@
 use super::{DataError, Example};
-use std::fs::File;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// The E2E NLG Challenge CSV: columns `mr` (meaning representation, becomes
@@ -9,19 +9,19 @@ use std::path::{Path, PathBuf};
 /// number of fields, invalid UTF-8 or an empty `ref` are row errors with the line they start on.
 pub struct E2eReader {
     path: PathBuf,
-    records: csv::StringRecordsIntoIter<File>,
+    records: csv::StringRecordsIntoIter<Box<dyn Read + Send>>,
     mr: usize,
     reference: usize,
 }
 
 impl E2eReader {
-    /// Opens the file and checks its header.
+    /// Opens the file (gzip-compressed when its name ends in `.gz`) and checks its header.
     ///
     /// # Errors
     /// [`DataError::NotFound`], or [`DataError::Malformed`] when the header lacks `mr` or `ref`.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, DataError> {
         let path = path.as_ref();
-        let file = File::open(path).map_err(|e| DataError::io(path, e))?;
+        let file = super::open_file(path)?;
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
             .from_reader(file);
@@ -160,7 +160,9 @@ mod tests {
     fn bundled_splits_parse_completely() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/e2e");
         // Row counts and multi-line references counted independently with Python's csv module.
-        for (file, rows, multiline_refs) in [("devset.csv", 4672, 0), ("trainset.csv", 42061, 2)] {
+        for (file, rows, multiline_refs) in
+            [("devset.csv.gz", 4672, 0), ("trainset.csv.gz", 42061, 2)]
+        {
             let mut count = 0;
             let mut multiline = 0;
             for example in E2eReader::open(dir.join(file)).unwrap() {

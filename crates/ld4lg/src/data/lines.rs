@@ -1,8 +1,7 @@
 //! Line-by-line reading that reports bad UTF-8 per line and goes on after it.
 
 use super::DataError;
-use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 /// The lines of one file: `(one-based line number, text)`, trailing `\r\n` removed.
@@ -10,7 +9,7 @@ use std::path::{Path, PathBuf};
 /// an I/O error ends the iteration.
 pub(crate) struct Lines {
     path: PathBuf,
-    reader: BufReader<File>,
+    reader: BufReader<Box<dyn Read + Send>>,
     line: u64,
     buf: Vec<u8>,
     done: bool,
@@ -18,7 +17,7 @@ pub(crate) struct Lines {
 
 impl Lines {
     pub(crate) fn open(path: &Path) -> Result<Self, DataError> {
-        let file = File::open(path).map_err(|e| DataError::io(path, e))?;
+        let file = super::open_file(path)?;
         Ok(Self {
             path: path.to_path_buf(),
             reader: BufReader::new(file),

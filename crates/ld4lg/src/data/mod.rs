@@ -5,12 +5,13 @@
 //! ([`LabelledFilesReader`], [`LabelledTsvReader`]) and JSON lines ([`JsonLinesReader`]).
 //! [`CorpusSpec`] names a corpus and its format, and [`CorpusSpec::open`] gives an
 //! [`ExampleStream`] that either stops at the first malformed row or skips and counts such
-//! rows, as asked by [`OnError`].
+//! rows, as asked by [`OnError`]. Any corpus file may be gzip-compressed: a name ending in
+//! `.gz` is decompressed as it is read.
 //!
 //! ```
 //! use ld4lg::data::{CorpusSpec, OnError};
 //!
-//! let spec = CorpusSpec::E2e { path: "../../data/e2e/devset.csv".into() };
+//! let spec = CorpusSpec::E2e { path: "../../data/e2e/devset.csv.gz".into() };
 //! let mut stream = spec.open(OnError::Fail)?;
 //! let first = stream.next().unwrap()?;
 //! assert!(first.text.contains("Alimentum"));
@@ -23,6 +24,7 @@ mod error;
 mod jsonl;
 mod labelled;
 mod lines;
+mod open;
 mod plain;
 mod spec;
 mod stream;
@@ -31,6 +33,7 @@ pub use e2e::E2eReader;
 pub use error::DataError;
 pub use jsonl::{JsonFields, JsonLinesReader};
 pub use labelled::{LabelledFile, LabelledFilesReader, LabelledTsvReader};
+pub use open::{is_gzip, open_file};
 pub use plain::PlainTextReader;
 pub use spec::CorpusSpec;
 pub use stream::{ExampleStream, OnError, SkipCounter};

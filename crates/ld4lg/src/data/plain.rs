@@ -92,6 +92,24 @@ mod tests {
     }
 
     #[test]
+    fn gzip_files_read_like_plain_ones_with_the_same_line_numbers() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let packed = dir.path().join("a.txt.gz");
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(b"ok\n\nbad \xc3\x28\nalso ok").unwrap();
+        std::fs::write(&packed, encoder.finish().unwrap()).unwrap();
+        let items: Vec<_> = PlainTextReader::new(&[&packed]).collect();
+        assert_eq!(items.len(), 3);
+        assert_eq!(items[0].as_ref().unwrap().text, "ok");
+        match &items[1] {
+            Err(DataError::InvalidUtf8 { line, .. }) => assert_eq!(*line, 3),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(items[2].as_ref().unwrap().text, "also ok");
+    }
+
+    #[test]
     fn missing_file_is_not_found() {
         let mut reader = PlainTextReader::new(&["/nonexistent/corpus.txt"]);
         assert!(matches!(

@@ -10,9 +10,9 @@ use std::path::PathBuf;
 /// ```
 /// use ld4lg::data::CorpusSpec;
 /// let spec: CorpusSpec = serde_json::from_str(
-///     r#"{ "format": "e2e", "path": "data/e2e/trainset.csv" }"#,
+///     r#"{ "format": "e2e", "path": "data/e2e/trainset.csv.gz" }"#,
 /// ).unwrap();
-/// assert_eq!(spec, CorpusSpec::E2e { path: "data/e2e/trainset.csv".into() });
+/// assert_eq!(spec, CorpusSpec::E2e { path: "data/e2e/trainset.csv.gz".into() });
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "format", rename_all = "kebab-case", deny_unknown_fields)]
