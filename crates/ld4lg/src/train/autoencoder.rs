@@ -202,13 +202,13 @@ impl AutoencoderRun {
     }
 }
 
-fn texts(spec: &CorpusSpec, limit: Option<usize>) -> Result<Vec<String>, Error> {
-    let stream = spec.open(OnError::Fail)?.texts();
-    let texts: Result<Vec<String>, _> = match limit {
-        Some(n) => stream.take(n).collect(),
-        None => stream.collect(),
-    };
-    Ok(texts?)
+/// The first `limit` texts of a corpus.
+fn texts(spec: &CorpusSpec, limit: usize) -> Result<Vec<String>, Error> {
+    Ok(spec
+        .open(OnError::Fail)?
+        .texts()
+        .take(limit)
+        .collect::<Result<_, _>>()?)
 }
 
 /// Encodes, decodes greedily (or as `strategy` says) and scores reconstruction.
@@ -389,7 +389,12 @@ pub fn train_autoencoder(
     atomic_write(&run.model_config(), model_config.to_string().as_bytes())?;
 
     let max_len = model_config.max_len;
-    let train_texts = texts(&config.train, None)?;
+    // Read once: the texts to train on and, for conditioned estimates, their labels or sources.
+    let train_examples: Vec<Example> = config
+        .train
+        .open(OnError::Fail)?
+        .collect::<Result<_, _>>()?;
+    let train_texts: Vec<String> = train_examples.iter().map(|e| e.text.clone()).collect();
     let encoded = tokenizer.encode_batch(&train_texts, EncodeOptions::new(max_len))?;
     let train_ids: Vec<Vec<u32>> = encoded
         .ids
@@ -397,7 +402,7 @@ pub fn train_autoencoder(
         .zip(&encoded.lengths)
         .map(|(row, &len)| row[..len].to_vec())
         .collect();
-    let validation = texts(&config.validation, Some(t.validation_size))?;
+    let validation = texts(&config.validation, t.validation_size)?;
     if train_ids.is_empty() || validation.is_empty() {
         return Err(Error::Config(
             "training and validation corpora must not be empty".into(),
@@ -440,15 +445,12 @@ pub fn train_autoencoder(
     let denoised = match &config.denoised_latents {
         Some(denoised) => {
             // Conditioned estimates take each text's label or source, in corpus order.
-            let examples: Vec<Example> = if denoised.conditioned {
-                config
-                    .train
-                    .open(OnError::Fail)?
-                    .collect::<Result<_, _>>()?
+            let examples: &[Example] = if denoised.conditioned {
+                &train_examples
             } else {
-                Vec::new()
+                &[]
             };
-            Some(DenoisedLatents::load(denoised, [l, d], &examples, device)?)
+            Some(DenoisedLatents::load(denoised, [l, d], examples, device)?)
         }
         None => None,
     };
