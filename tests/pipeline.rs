@@ -172,6 +172,20 @@ fn interpolation_edit_and_reconstruction_run() {
             .interpolate_denoised(a, b, 1, 0.5, &sampler(), 2)
             .is_err()
     );
+    // Candidates: point-major, one per seed, each seed's path as on its own.
+    let candidates = pipeline
+        .interpolate_denoised_candidates(a, b, 3, 0.5, &sampler(), &[2, 5])
+        .unwrap();
+    let with_5 = pipeline
+        .interpolate_denoised(a, b, 3, 0.5, &sampler(), 5)
+        .unwrap();
+    let with_2 = pipeline
+        .interpolate_denoised(a, b, 3, 0.5, &sampler(), 2)
+        .unwrap();
+    assert_eq!(candidates.len(), 3);
+    for (point, texts) in candidates.iter().enumerate() {
+        assert_eq!(texts, &[with_2[point].clone(), with_5[point].clone()]);
+    }
     assert_eq!(pipeline.reconstruct(&["The Mill"]).unwrap().len(), 1);
 }
 

@@ -333,6 +333,28 @@ impl LatentDiffusionPipeline {
         self.decode(denoised)
     }
 
+    /// [`Self::interpolate_denoised`] once per seed: for each of the `k` points, one text
+    /// per seed (`result[point][j]` from `seeds[j]`), for picking the best at each point,
+    /// e.g. with [`crate::metrics::rerank`].
+    pub fn interpolate_denoised_candidates(
+        &self,
+        a: &str,
+        b: &str,
+        k: usize,
+        strength: f64,
+        config: &SamplerConfig,
+        seeds: &[u64],
+    ) -> Result<Vec<Vec<String>>, Error> {
+        let mut points = vec![Vec::with_capacity(seeds.len()); k];
+        for &seed in seeds {
+            let texts = self.interpolate_denoised(a, b, k, strength, config, seed)?;
+            for (point, text) in points.iter_mut().zip(texts) {
+                point.push(text);
+            }
+        }
+        Ok(points)
+    }
+
     /// `k ≥ 2` texts between `a` and `b` through the denoiser's noise space: both latents
     /// are mapped to time `depth ∈ (0, 1]` (1: pure noise) by deterministic DDIM inversion
     /// over `steps` steps, the results are interpolated (slerp), and every point is sampled

@@ -235,6 +235,15 @@ pub struct InterpolateArgs {
     /// Noise seed for --denoise (the same noise for every point).
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// With --denoise: denoise the path this many times (seeds seed, seed + 1, …) and keep,
+    /// at each point, the text picked by --mbr and/or the fluency term (else the first).
+    #[arg(long, default_value_t = 1, requires = "denoise")]
+    candidates: usize,
+    /// With --candidates: pick by minimum Bayes risk among a point's candidates (sentence BLEU).
+    #[arg(long, requires = "denoise")]
+    mbr: bool,
+    #[command(flatten)]
+    fluency: super::fluency::FluencyArgs,
     /// Sampler steps for --denoise (DPM-Solver++ 2M; default 25) and --invert (DDIM, each
     /// way; default 100: inversion is first order and needs more steps to keep the ends).
     #[arg(long)]
@@ -322,6 +331,10 @@ pub fn reconstruct(args: ReconstructArgs, device: DeviceChoice) -> anyhow::Resul
 
 pub fn interpolate(args: InterpolateArgs, device: DeviceChoice) -> anyhow::Result<()> {
     anyhow::ensure!(args.points >= 2, "--points must be at least 2");
+    anyhow::ensure!(
+        !args.fluency.enabled() || args.denoise.is_some(),
+        "--fluency-corpus picks among the candidates of --denoise"
+    );
     let strategy = args.decode.strategy()?;
     let device = device.device()?;
     let pipeline = || -> anyhow::Result<ld4lg::pipeline::LatentDiffusionPipeline> {
@@ -343,14 +356,30 @@ pub fn interpolate(args: InterpolateArgs, device: DeviceChoice) -> anyhow::Resul
                 steps: args.steps.unwrap_or(25),
                 ..ld4lg::sampler::SamplerConfig::default()
             };
-            pipeline()?.interpolate_denoised(
-                &args.from,
-                &args.to,
-                args.points,
-                strength,
-                &config,
-                args.seed,
-            )?
+            anyhow::ensure!(args.candidates > 0, "--candidates must be positive");
+            let fluency = args.fluency.model()?;
+            let fluency = fluency.as_ref().map(|(lm, weight)| (lm, *weight));
+            let seeds: Vec<u64> = (0..args.candidates as u64).map(|j| args.seed + j).collect();
+            let similarity = args.mbr.then_some(ld4lg::metrics::MbrSimilarity::Bleu);
+            pipeline()?
+                .interpolate_denoised_candidates(
+                    &args.from,
+                    &args.to,
+                    args.points,
+                    strength,
+                    &config,
+                    &seeds,
+                )?
+                .into_iter()
+                .map(|candidates| {
+                    let tokens: Vec<Vec<String>> = candidates
+                        .iter()
+                        .map(|c| ld4lg::metrics::metric_tokens(c))
+                        .collect();
+                    let pick = ld4lg::metrics::rerank(&tokens, similarity, fluency).unwrap_or(0);
+                    candidates[pick].clone()
+                })
+                .collect()
         }
         (None, None) => autoencoder_path(&args, &strategy, &device)?,
     };

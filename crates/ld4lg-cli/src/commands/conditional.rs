@@ -1,13 +1,14 @@
 //! Measuring conditional generation: an independent sentiment classifier, attribute accuracy
 //! of class-conditional samples, and multi-reference scores of sequence-to-sequence outputs.
 
+use super::fluency::FluencyArgs;
 use super::{e2e_pairs, ensure_aligned, read_lines};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use ld4lg::classifier::{NgramClassifier, NgramClassifierConfig};
 use ld4lg::data::{CorpusSpec, LabelledFile, OnError};
 use ld4lg::metrics::{
-    MbrSimilarity, generation_metrics, group_references, human_metrics, mbr_select, metric_tokens,
+    MbrSimilarity, generation_metrics, group_references, human_metrics, metric_tokens, rerank,
     sentence_bleu, seq2seq_scores, text_set,
 };
 use std::collections::HashMap;
@@ -88,6 +89,9 @@ pub struct EvalSeq2SeqArgs {
     /// E2E CSV whose references are grouped by meaning representation.
     #[arg(long, default_value = "data/e2e/devset.csv.gz")]
     e2e: PathBuf,
+    /// With --candidates: also report picks with the fluency term (alone and added to MBR).
+    #[command(flatten)]
+    fluency: FluencyArgs,
 }
 
 fn labelled(files: &[LabelledFile]) -> anyhow::Result<Vec<(String, String)>> {
@@ -285,15 +289,38 @@ pub fn eval_seq2seq(args: EvalSeq2SeqArgs) -> anyhow::Result<()> {
                 .collect()
         };
         report("random candidate", &pick(&|_, _| 0));
-        for (name, similarity) in [
-            ("bleu", MbrSimilarity::Bleu),
-            ("rouge-2", MbrSimilarity::Rouge2),
-        ] {
-            let chosen = pick(&|_, c| {
-                let tokens: Vec<Vec<String>> = c.iter().map(|t| metric_tokens(t)).collect();
-                mbr_select(&tokens, similarity).unwrap_or(0)
-            });
-            report(&format!("MBR-{k} ({name})"), &chosen);
+        let fluency = args.fluency.model()?;
+        let fluency = fluency.as_ref().map(|(lm, weight)| (lm, *weight));
+        let tokens: Vec<Vec<Vec<String>>> = sets
+            .iter()
+            .map(|c| c.iter().map(|t| metric_tokens(t)).collect())
+            .collect();
+        let mut rules = vec![
+            (format!("MBR-{k} (bleu)"), Some(MbrSimilarity::Bleu), None),
+            (
+                format!("MBR-{k} (rouge-2)"),
+                Some(MbrSimilarity::Rouge2),
+                None,
+            ),
+        ];
+        if fluency.is_some() {
+            rules.extend([
+                ("fluency".to_owned(), None, fluency),
+                (
+                    format!("MBR-{k} (bleu) + fl."),
+                    Some(MbrSimilarity::Bleu),
+                    fluency,
+                ),
+                (
+                    format!("MBR-{k} (rouge-2) + fl."),
+                    Some(MbrSimilarity::Rouge2),
+                    fluency,
+                ),
+            ]);
+        }
+        for (name, similarity, fluency) in rules {
+            let chosen = pick(&|i, _| rerank(&tokens[i], similarity, fluency).unwrap_or(0));
+            report(&name, &chosen);
         }
         // Oracle: the candidate closest to the references (an upper bound for reranking).
         let oracle = pick(&|i, c| {

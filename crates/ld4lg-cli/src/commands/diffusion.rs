@@ -1,9 +1,10 @@
 use super::autoencoder::DecodeArgs;
+use super::fluency::FluencyArgs;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use ld4lg::backend::DeviceChoice;
 use ld4lg::metrics::{
-    MbrSimilarity, generation_metrics, human_metrics, mbr_select, metric_tokens, text_set,
+    MbrSimilarity, generation_metrics, human_metrics, metric_tokens, rerank, text_set,
 };
 use ld4lg::pipeline::LatentDiffusionPipeline;
 use ld4lg::sampler::{DdpmVariance, SamplerConfig, SamplerKind, Spacing};
@@ -159,6 +160,8 @@ pub struct GenerateArgs {
     /// Also write every candidate, one JSON array per source line.
     #[arg(long, requires = "source_file")]
     candidates_out: Option<PathBuf>,
+    #[command(flatten)]
+    fluency: FluencyArgs,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -275,6 +278,10 @@ pub fn train_all(args: RunArgs, device: DeviceChoice) -> anyhow::Result<()> {
 pub fn generate(args: GenerateArgs, device: DeviceChoice) -> anyhow::Result<()> {
     anyhow::ensure!(args.batch_size > 0, "--batch-size must be positive");
     anyhow::ensure!(args.candidates > 0, "--candidates must be positive");
+    anyhow::ensure!(
+        !args.fluency.enabled() || args.source_file.is_some(),
+        "--fluency-corpus picks among the candidates of --source-file"
+    );
     let pipeline = LatentDiffusionPipeline::load(&args.checkpoint, &device.device()?)?
         .with_decode_strategy(args.decode.strategy()?);
     let config = args.sampler.config();
@@ -328,6 +335,9 @@ fn generate_from_sources(
     path: &std::path::Path,
 ) -> anyhow::Result<Vec<String>> {
     let sources = super::read_lines(path)?;
+    // Trained before sampling, so a bad corpus fails at once.
+    let fluency = args.fluency.model()?;
+    let fluency = fluency.as_ref().map(|(lm, weight)| (lm, *weight));
     let empty = sources.iter().filter(|s| s.trim().is_empty()).count();
     if empty > 0 {
         eprintln!("{empty} empty source line(s): their output lines are empty");
@@ -347,20 +357,14 @@ fn generate_from_sources(
         std::fs::write(out, lines.join("\n") + "\n")
             .with_context(|| format!("writing {}", out.display()))?;
     }
+    let similarity = args.mbr.then_some(args.mbr_similarity.into());
     Ok(all
         .into_iter()
         .map(|candidates| {
-            if candidates.is_empty() {
-                return String::new();
-            }
-            let pick = if args.mbr {
-                let tokens: Vec<Vec<String>> =
-                    candidates.iter().map(|c| metric_tokens(c)).collect();
-                mbr_select(&tokens, args.mbr_similarity.into()).unwrap_or(0)
-            } else {
-                0
-            };
-            candidates[pick].clone()
+            let tokens: Vec<Vec<String>> = candidates.iter().map(|c| metric_tokens(c)).collect();
+            rerank(&tokens, similarity, fluency)
+                .map(|pick| candidates[pick].clone())
+                .unwrap_or_default()
         })
         .collect())
 }

@@ -1,6 +1,7 @@
 pub mod autoencoder;
 pub mod conditional;
 pub mod diffusion;
+pub mod fluency;
 pub mod info;
 pub mod probe;
 pub mod tokenizer;

@@ -1,15 +1,19 @@
 //! Evaluation metrics on token sequences: corpus and sentence BLEU-4, ROUGE, exact match,
-//! generation statistics and minimum-Bayes-risk selection.
+//! generation statistics, minimum-Bayes-risk selection and an n-gram fluency model.
 
 mod bleu;
+mod fluency;
 mod generation;
 mod seq2seq;
 mod similarity;
 
 pub use bleu::{corpus_bleu, ngram_counts};
+pub use fluency::{NgramLm, NgramLmError};
 pub use generation::{GenerationMetrics, diversity, generation_metrics, human_metrics, text_set};
 pub use seq2seq::{Seq2SeqScores, group_references, metric_tokens, seq2seq_scores};
-pub use similarity::{MbrSimilarity, mbr_select, rouge_l, rouge_n, sentence_bleu};
+pub use similarity::{
+    MbrSimilarity, mbr_scores, mbr_select, rerank, rouge_l, rouge_n, sentence_bleu,
+};
 
 /// Share of hypotheses identical to their reference.
 pub fn exact_match<T: PartialEq>(hypotheses: &[Vec<T>], references: &[Vec<T>]) -> f64 {

@@ -1,6 +1,7 @@
-//! Sentence-level similarities (smoothed BLEU, ROUGE-N, ROUGE-L) and minimum-Bayes-risk
-//! selection among candidates.
+//! Sentence-level similarities (smoothed BLEU, ROUGE-N, ROUGE-L) and the selection of one
+//! candidate among several: minimum Bayes risk, optionally with a fluency term.
 
+use super::NgramLm;
 use super::ngram_counts;
 use serde::{Deserialize, Serialize};
 use std::hash::Hash;
@@ -102,31 +103,77 @@ pub enum MbrSimilarity {
     Rouge2,
 }
 
+/// Mean similarity of each candidate to the other candidates, in [0, 1] (sentence BLEU is
+/// divided by 100): the expected utility minimum-Bayes-risk decoding maximises. A single
+/// candidate scores 0.
+pub fn mbr_scores<T: Hash + Eq + Clone>(
+    candidates: &[Vec<T>],
+    similarity: MbrSimilarity,
+) -> Vec<f64> {
+    let others = candidates.len().saturating_sub(1).max(1) as f64;
+    (0..candidates.len())
+        .map(|i| {
+            candidates
+                .iter()
+                .enumerate()
+                .filter(|&(j, _)| j != i)
+                .map(|(_, other)| match similarity {
+                    MbrSimilarity::Bleu => {
+                        sentence_bleu(&candidates[i], &[other.as_slice()]) / 100.0
+                    }
+                    MbrSimilarity::Rouge2 => rouge_n(&candidates[i], other, 2),
+                })
+                .sum::<f64>()
+                / others
+        })
+        .collect()
+}
+
+/// Index of the highest score (ties: the first); `None` when empty.
+fn argmax(scores: &[f64]) -> Option<usize> {
+    let mut best: Option<(usize, f64)> = None;
+    for (i, &s) in scores.iter().enumerate() {
+        if best.is_none_or(|(_, b)| s > b) {
+            best = Some((i, s));
+        }
+    }
+    best.map(|(i, _)| i)
+}
+
 /// Minimum-Bayes-risk selection: the index of the candidate with the highest mean similarity
 /// to the other candidates (ties: the first). `None` when there are no candidates.
 pub fn mbr_select<T: Hash + Eq + Clone>(
     candidates: &[Vec<T>],
     similarity: MbrSimilarity,
 ) -> Option<usize> {
-    let score = |i: usize| -> f64 {
-        candidates
-            .iter()
-            .enumerate()
-            .filter(|&(j, _)| j != i)
-            .map(|(_, other)| match similarity {
-                MbrSimilarity::Bleu => sentence_bleu(&candidates[i], &[other.as_slice()]),
-                MbrSimilarity::Rouge2 => rouge_n(&candidates[i], other, 2),
-            })
-            .sum()
+    argmax(&mbr_scores(candidates, similarity))
+}
+
+/// Picks one of several candidates for the same input by `mbr + weight · fluency`, where
+/// `mbr` is the candidate's [`mbr_scores`] entry (0 when `similarity` is `None`) and
+/// `fluency` its [`NgramLm::mean_log_prob`] (0 without a model). Ties: the first; `None`
+/// when there are no candidates. With neither term, the first candidate.
+pub fn rerank<S: AsRef<str>>(
+    candidates: &[Vec<S>],
+    similarity: Option<MbrSimilarity>,
+    fluency: Option<(&NgramLm, f64)>,
+) -> Option<usize> {
+    let mut scores = match similarity {
+        Some(similarity) => {
+            let owned: Vec<Vec<&str>> = candidates
+                .iter()
+                .map(|c| c.iter().map(AsRef::as_ref).collect())
+                .collect();
+            mbr_scores(&owned, similarity)
+        }
+        None => vec![0.0; candidates.len()],
     };
-    let mut best: Option<(usize, f64)> = None;
-    for i in 0..candidates.len() {
-        let s = score(i);
-        if best.is_none_or(|(_, b)| s > b) {
-            best = Some((i, s));
+    if let Some((lm, weight)) = fluency {
+        for (score, candidate) in scores.iter_mut().zip(candidates) {
+            *score += weight * lm.mean_log_prob(candidate);
         }
     }
-    best.map(|(i, _)| i)
+    argmax(&scores)
 }
 
 #[cfg(test)]
@@ -171,6 +218,48 @@ mod tests {
         let f = rouge_l(&hyp, &[r1.as_slice(), r2.as_slice()]);
         assert!((f - 2.44 * 0.5 / 1.94).abs() < 1e-12, "{f}");
         assert_eq!(rouge_l(&hyp, &[r2.as_slice()]), 0.0);
+    }
+
+    #[test]
+    fn rerank_combines_consensus_and_fluency() {
+        let corpus = [
+            "the eagle is a cheap coffee shop near the river",
+            "zizzi is a cheap pub near the river",
+            "the mill is a coffee shop in the city centre",
+        ];
+        let lm = NgramLm::train(corpus.iter().map(|t| t.split_whitespace()), 3).unwrap();
+        let candidates: Vec<Vec<&str>> = [
+            "the eagle is is a cheap coffee shop shop near the river",
+            "the eagle is is a cheap coffee shop near near the river",
+            "the eagle is a cheap coffee shop near the river",
+            "the eagle is is a coffee shop shop near the river",
+        ]
+        .iter()
+        .map(|s| words(s))
+        .collect();
+        let mbr = mbr_select(&candidates, MbrSimilarity::Bleu);
+        // The garbled majority agree with each other most.
+        assert_eq!(mbr, Some(0));
+        assert_eq!(rerank(&candidates, Some(MbrSimilarity::Bleu), None), mbr);
+        assert_eq!(
+            rerank(&candidates, Some(MbrSimilarity::Bleu), Some((&lm, 0.0))),
+            mbr
+        );
+        // The fluency model prefers the sentence without repetitions, alone or weighted up.
+        assert_eq!(rerank(&candidates, None, Some((&lm, 1.0))), Some(2));
+        assert_eq!(
+            rerank(&candidates, Some(MbrSimilarity::Bleu), Some((&lm, 1.0))),
+            Some(2)
+        );
+        assert_eq!(rerank(&candidates, None, None), Some(0));
+        assert_eq!(rerank::<&str>(&[], None, Some((&lm, 1.0))), None);
+        // Mean similarities: BLEU in [0, 1], a single candidate scores 0.
+        let scores = mbr_scores(&candidates, MbrSimilarity::Bleu);
+        assert!(scores.iter().all(|s| (0.0..=1.0).contains(s)));
+        assert_eq!(
+            mbr_scores(&candidates[..1], MbrSimilarity::Rouge2),
+            vec![0.0]
+        );
     }
 
     #[test]

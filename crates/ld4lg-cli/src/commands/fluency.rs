@@ -1,0 +1,90 @@
+//! `--fluency-corpus`: a word n-gram model trained at start-up, which adds a fluency term
+//! when one of several candidates is picked.
+
+use clap::Args;
+use ld4lg::data::{CorpusSpec, OnError};
+use ld4lg::metrics::{NgramLm, metric_tokens};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Options of the fluency term.
+#[derive(Debug, Clone, Args)]
+pub struct FluencyArgs {
+    /// Add a fluency term to the pick among candidates: a word n-gram model (Kneser–Ney)
+    /// trained at start-up on these texts: an E2E CSV (name `*.csv` or `*.csv.gz`: its
+    /// references) or files of one text per line (several allowed, e.g. both Yelp classes).
+    /// Use the training corpus, never the texts you evaluate on.
+    #[arg(long = "fluency-corpus", value_name = "PATH")]
+    pub corpus: Vec<PathBuf>,
+    /// Weight of the fluency term: the candidate's mean log-probability per word (nats)
+    /// times this is added to its MBR score (mean similarity to the others, in [0, 1]).
+    #[arg(long = "fluency-weight", default_value_t = 0.05)]
+    pub weight: f64,
+    /// Order n of the fluency model.
+    #[arg(long = "fluency-order", default_value_t = 3)]
+    pub order: usize,
+}
+
+fn is_e2e_csv(path: &Path) -> bool {
+    let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase());
+    name.is_some_and(|n| n.ends_with(".csv") || n.ends_with(".csv.gz"))
+}
+
+impl FluencyArgs {
+    /// Whether a fluency term was asked for.
+    pub fn enabled(&self) -> bool {
+        !self.corpus.is_empty()
+    }
+
+    /// The trained model and its weight, `None` without `--fluency-corpus`.
+    pub fn model(&self) -> anyhow::Result<Option<(NgramLm, f64)>> {
+        if self.corpus.is_empty() {
+            return Ok(None);
+        }
+        anyhow::ensure!(
+            self.weight.is_finite() && self.weight >= 0.0,
+            "--fluency-weight must be a non-negative number, got {}",
+            self.weight
+        );
+        let start = Instant::now();
+        let spec = match self.corpus.as_slice() {
+            [path] if is_e2e_csv(path) => CorpusSpec::E2e { path: path.clone() },
+            paths => {
+                if let Some(csv) = paths.iter().find(|p| is_e2e_csv(p)) {
+                    anyhow::bail!(
+                        "--fluency-corpus {}: an E2E CSV must be the only fluency corpus",
+                        csv.display()
+                    );
+                }
+                CorpusSpec::Plain {
+                    paths: paths.to_vec(),
+                }
+            }
+        };
+        let texts: Vec<Vec<String>> = spec
+            .open(OnError::Fail)?
+            .texts()
+            .map(|text| text.map(|t| metric_tokens(&t)))
+            .collect::<Result<_, _>>()?;
+        let sentences = texts.len();
+        let model = NgramLm::train(texts, self.order)?;
+        eprintln!(
+            "fluency model: order {} on {sentences} texts in {:.1}s",
+            self.order,
+            start.elapsed().as_secs_f64()
+        );
+        Ok(Some((model, self.weight)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn e2e_csv_is_recognised_by_its_name() {
+        assert!(is_e2e_csv(Path::new("data/e2e/trainset.csv.gz")));
+        assert!(is_e2e_csv(Path::new("TRAIN.CSV")));
+        assert!(!is_e2e_csv(Path::new("data/yelp/train.negative.txt.gz")));
+    }
+}
