@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # E2E data-to-text on dev: one output per distinct meaning representation, K candidates each;
-# scores the first (random) candidate, the MBR picks and the oracle pick with multi-reference
-# BLEU-4 and ROUGE-L (`ld4lg eval-seq2seq`).
+# scores the first (random) candidate, the MBR picks (also with the fluency term of a trigram
+# model trained on the E2E training set) and the oracle pick with multi-reference BLEU-4 and
+# ROUGE-L (`ld4lg eval-seq2seq`).
 # Usage: scripts/eval_seq2seq.sh RUN_DIR [K] [STEPS] [GUIDANCE] [OUT_DIR]
 # Environment: SAMPLER (dpm++, ddim or ddpm; default dpm++), LIMIT (only the first LIMIT
 # meaning representations, for quick comparisons; default all), GENERATE_FLAGS (more flags
@@ -26,4 +27,4 @@ start=$(date +%s%N)
 end=$(date +%s%N)
 echo "### $(wc -l < "$out/mrs.txt") meaning representations × $k candidates, $steps $sampler steps, guidance $w: $(( (end - start) / 1000000 )) ms (Flex)"
 "$ld4lg" eval-seq2seq --sources "$out/mrs.txt" --candidates "$out/candidates-$sampler-w$w.jsonl" \
-  --outputs "$out/mbr-$sampler-w$w.txt"
+  --outputs "$out/mbr-$sampler-w$w.txt" --fluency-corpus data/e2e/trainset.csv.gz

@@ -1,3 +1,4 @@
+use crate::Fusion;
 use crate::{
     AutoregressiveDecoder, AutoregressiveDecoderConfig, BeamSearchConfig, LatentExpander,
     LatentExpanderConfig, LatentRegularizer, ParallelDecoder, ParallelDecoderConfig,
@@ -150,6 +151,9 @@ pub enum DecodeStrategy {
     Greedy,
     /// Beam search (autoregressive decoder only; the parallel decoder decodes greedily).
     Beam(BeamSearchConfig),
+    /// Beam search with a language model's log-probabilities added to the decoder's
+    /// (shallow fusion; autoregressive decoder only).
+    FusedBeam(BeamSearchConfig, Fusion),
 }
 
 impl AutoencoderConfig {
@@ -510,8 +514,16 @@ impl Autoencoder {
             (None, Some(decoder)) => match strategy {
                 DecodeStrategy::Greedy => decoder.greedy(memory, self.tied_embeddings(), bos, eos),
                 DecodeStrategy::Beam(config) => {
-                    decoder.beam_search(memory, self.tied_embeddings(), bos, eos, config)
+                    decoder.beam_search(memory, self.tied_embeddings(), bos, eos, config, None)
                 }
+                DecodeStrategy::FusedBeam(config, fusion) => decoder.beam_search(
+                    memory,
+                    self.tied_embeddings(),
+                    bos,
+                    eos,
+                    config,
+                    Some(fusion),
+                ),
             },
             (None, None) => unreachable!("an autoencoder always has a decoder"),
         }

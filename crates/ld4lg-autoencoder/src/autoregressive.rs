@@ -1,3 +1,4 @@
+use crate::Fusion;
 use crate::output::token_scores;
 use burn::config::Config;
 use burn::module::{Module, Param};
@@ -256,7 +257,9 @@ impl AutoregressiveDecoder {
         sequences
     }
 
-    /// Beam search; with `beam_size = 1` and no n-gram ban it equals [`Self::greedy`].
+    /// Beam search; with `beam_size = 1`, no n-gram ban and no fusion it equals
+    /// [`Self::greedy`]. With `fusion`, hypotheses are scored by the decoder's
+    /// log-probabilities plus the weighted prior's (also when ranking finished ones).
     ///
     /// # Shapes
     /// - `memory`: `[batch, l, d_model]`; `token_embeddings` (tied decoders): `[vocab, d_model]`
@@ -267,6 +270,7 @@ impl AutoregressiveDecoder {
         bos: u32,
         eos: u32,
         config: &BeamSearchConfig,
+        fusion: Option<&Fusion>,
     ) -> Vec<Vec<u32>> {
         let batch = memory.dims()[0];
         let k = config.beam_size.max(1);
@@ -307,9 +311,20 @@ impl AutoregressiveDecoder {
                     // the top k then sorting them equals sorting the whole vocabulary.
                     let order =
                         |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
-                    if best.len() > k {
-                        best.select_nth_unstable_by(k - 1, order);
-                        best.truncate(k);
+                    let width = fusion.map_or(k, |f| f.candidates.max(k));
+                    if best.len() > width {
+                        best.select_nth_unstable_by(width - 1, order);
+                        best.truncate(width);
+                    }
+                    if let Some(fusion) = fusion {
+                        for (token, s) in &mut best {
+                            let prior = fusion.prior.log_prob(&tokens[1..], *token);
+                            *s += (fusion.weight * prior) as f32;
+                        }
+                        if best.len() > k {
+                            best.select_nth_unstable_by(k - 1, order);
+                            best.truncate(k);
+                        }
                     }
                     best.sort_by(order);
                     for (token, s) in best {
@@ -490,6 +505,43 @@ mod tests {
                 .skip(11)
                 .any(|(a, b)| (a - b).abs() > 1e-4)
         );
+    }
+
+    #[test]
+    fn fusion_steers_the_beam_and_weight_zero_changes_nothing() {
+        use crate::TokenPrior;
+        use burn::tensor::Distribution;
+        use std::sync::Arc;
+        /// Only `</s>` is likely: a strong prior ends every text at once.
+        #[derive(Debug)]
+        struct EndNow(u32);
+        impl TokenPrior for EndNow {
+            fn log_prob(&self, _context: &[u32], token: u32) -> f64 {
+                if token == self.0 { 0.0 } else { -1e3 }
+            }
+        }
+        let device = Device::flex();
+        let decoder = AutoregressiveDecoderConfig::new(11, 8, 16)
+            .with_n_layers(1)
+            .with_n_heads(2)
+            .init(&device);
+        let memory = Tensor::<3>::random([3, 3, 16], Distribution::Normal(0.0, 1.0), &device);
+        let (bos, eos) = (1, 2);
+        let beam = BeamSearchConfig::new().with_beam_size(3);
+        let plain = decoder.beam_search(memory.clone(), None, bos, eos, &beam, None);
+        let prior: Arc<dyn TokenPrior> = Arc::new(EndNow(eos));
+        let silent = Fusion::new(prior.clone(), 0.0);
+        assert_eq!(
+            decoder.beam_search(memory.clone(), None, bos, eos, &beam, Some(&silent)),
+            plain
+        );
+        // Every token rescored, so `</s>` is always among the candidates.
+        let strong = Fusion {
+            candidates: 11,
+            ..Fusion::new(prior, 1.0)
+        };
+        let ended = decoder.beam_search(memory, None, bos, eos, &beam, Some(&strong));
+        assert_eq!(ended, vec![vec![eos]; 3]);
     }
 
     #[test]

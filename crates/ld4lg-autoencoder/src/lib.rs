@@ -4,7 +4,7 @@
 //! [`PerceiverResampler`] (`l` learned queries with query-key RMSNorm) → projection to `d` and
 //! a [`LatentRegularizer`] (LD4LG's √d sphere, a VAE's KL, or none) → [`LatentExpander`]
 //! (the reconstruction network) → a [`ParallelDecoder`] or an [`AutoregressiveDecoder`]
-//! (greedy and beam search). [`lerp`] and [`slerp`] interpolate between latents.
+//! (greedy and beam search, optionally fused with a [`TokenPrior`]). [`lerp`] and [`slerp`] interpolate between latents.
 
 #![warn(missing_docs)]
 
@@ -16,6 +16,7 @@ mod interpolate;
 mod output;
 mod parallel;
 mod perceiver;
+mod prior;
 mod regularizer;
 
 pub use autoencoder::{
@@ -27,4 +28,5 @@ pub use expander::{LatentExpander, LatentExpanderConfig};
 pub use interpolate::{lerp, slerp};
 pub use parallel::{ParallelDecoder, ParallelDecoderConfig};
 pub use perceiver::{PerceiverConfig, PerceiverResampler};
+pub use prior::{Fusion, TokenPrior};
 pub use regularizer::{LatentRegularizer, RegularizedLatents, kl_to_standard_normal};

@@ -18,6 +18,7 @@ pub mod backend;
 pub mod classifier;
 pub mod data;
 mod error;
+pub mod fusion;
 pub mod metrics;
 pub mod pipeline;
 pub mod probe;

@@ -1,14 +1,18 @@
 use crate::corpus::CorpusArgs;
 use clap::Args;
-use ld4lg::autoencoder::{AutoencoderConfig, BeamSearchConfig, DecodeStrategy, DecoderKind};
+use ld4lg::autoencoder::{
+    AutoencoderConfig, BeamSearchConfig, DecodeStrategy, DecoderKind, Fusion,
+};
 use ld4lg::backend::DeviceChoice;
 use ld4lg::data::{CorpusSpec, OnError};
-use ld4lg::tokenizer::TokenizerConfig;
+use ld4lg::fusion::NgramTokenPrior;
+use ld4lg::tokenizer::{Tokenizer, TokenizerConfig};
 use ld4lg::train::{
     AutoencoderRun, AutoencoderRunConfig, DenoisedLatentsConfig, TrainingConfig,
     evaluate_reconstruction, train_autoencoder,
 };
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 #[derive(Debug, Args)]
@@ -169,9 +173,49 @@ pub struct DecodeArgs {
     /// Never emit a token right after itself ("restaurant restaurant").
     #[arg(long)]
     no_adjacent_repeat: bool,
+    /// Shallow fusion: beam search adds the log-probabilities of a token trigram model
+    /// (Kneser–Ney, the checkpoint's tokenizer) trained at start-up on these texts to the
+    /// decoder's (autoregressive decoders). Files as for --fluency-corpus: an E2E CSV or
+    /// one text per line. Use the training corpus.
+    #[arg(long = "fusion-corpus", value_name = "PATH")]
+    fusion_corpus: Vec<PathBuf>,
+    /// Weight of the fused log-probabilities.
+    #[arg(long, default_value_t = 0.3)]
+    fusion_weight: f64,
 }
 
 impl DecodeArgs {
+    /// [`Self::strategy`] with the fusion model of --fusion-corpus, trained with the
+    /// tokenizer of the run directory `checkpoint`.
+    pub fn strategy_for(&self, checkpoint: &Path) -> anyhow::Result<DecodeStrategy> {
+        let strategy = self.strategy()?;
+        if self.fusion_corpus.is_empty() {
+            return Ok(strategy);
+        }
+        anyhow::ensure!(
+            self.fusion_weight.is_finite() && self.fusion_weight >= 0.0,
+            "--fusion-weight must be a non-negative number, got {}",
+            self.fusion_weight
+        );
+        let start = Instant::now();
+        let tokenizer = Tokenizer::from_file(checkpoint.join("tokenizer.json"))?;
+        let texts = super::fluency::corpus_texts(&self.fusion_corpus)?;
+        let prior = NgramTokenPrior::train(&tokenizer, &texts, 3)?;
+        eprintln!(
+            "fusion model: token trigrams of {} texts in {:.1}s",
+            texts.len(),
+            start.elapsed().as_secs_f64()
+        );
+        let beam = match strategy {
+            DecodeStrategy::Beam(config) => config,
+            _ => BeamSearchConfig::new().with_beam_size(1),
+        };
+        Ok(DecodeStrategy::FusedBeam(
+            beam,
+            Fusion::new(Arc::new(prior), self.fusion_weight),
+        ))
+    }
+
     pub fn strategy(&self) -> anyhow::Result<DecodeStrategy> {
         anyhow::ensure!(self.beam > 0, "--beam must be at least 1");
         anyhow::ensure!(
@@ -277,7 +321,7 @@ pub fn reconstruct(args: ReconstructArgs, device: DeviceChoice) -> anyhow::Resul
         dir: args.checkpoint.clone(),
     };
     let (tokenizer, model) = run.load(&device)?;
-    let strategy = args.decode.strategy()?;
+    let strategy = args.decode.strategy_for(&args.checkpoint)?;
     let texts: Vec<String> = match &args.e2e {
         Some(path) => {
             let stream = CorpusSpec::E2e { path: path.clone() }
@@ -335,7 +379,7 @@ pub fn interpolate(args: InterpolateArgs, device: DeviceChoice) -> anyhow::Resul
         !args.fluency.enabled() || args.denoise.is_some(),
         "--fluency-corpus picks among the candidates of --denoise"
     );
-    let strategy = args.decode.strategy()?;
+    let strategy = args.decode.strategy_for(&args.checkpoint)?;
     let device = device.device()?;
     let pipeline = || -> anyhow::Result<ld4lg::pipeline::LatentDiffusionPipeline> {
         Ok(

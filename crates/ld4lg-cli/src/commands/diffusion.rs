@@ -283,7 +283,7 @@ pub fn generate(args: GenerateArgs, device: DeviceChoice) -> anyhow::Result<()> 
         "--fluency-corpus picks among the candidates of --source-file"
     );
     let pipeline = LatentDiffusionPipeline::load(&args.checkpoint, &device.device()?)?
-        .with_decode_strategy(args.decode.strategy()?);
+        .with_decode_strategy(args.decode.strategy_for(&args.checkpoint)?);
     let config = args.sampler.config();
     let start = Instant::now();
     let texts = match &args.source_file {
@@ -372,7 +372,7 @@ fn generate_from_sources(
 pub fn edit(args: EditArgs, device: DeviceChoice) -> anyhow::Result<()> {
     anyhow::ensure!(args.batch_size > 0, "--batch-size must be positive");
     let pipeline = LatentDiffusionPipeline::load(&args.checkpoint, &device.device()?)?
-        .with_decode_strategy(args.decode.strategy()?);
+        .with_decode_strategy(args.decode.strategy_for(&args.checkpoint)?);
     let config = args.sampler.config();
     let texts = match &args.input {
         Some(path) => super::read_lines(path)?,

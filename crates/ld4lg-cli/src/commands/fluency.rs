@@ -30,6 +30,26 @@ fn is_e2e_csv(path: &Path) -> bool {
     name.is_some_and(|n| n.ends_with(".csv") || n.ends_with(".csv.gz"))
 }
 
+/// The texts of corpus files: an E2E CSV (`*.csv`, `*.csv.gz`: its references, and then the
+/// only file) or files of one text per line.
+pub fn corpus_texts(paths: &[PathBuf]) -> anyhow::Result<Vec<String>> {
+    let spec = match paths {
+        [path] if is_e2e_csv(path) => CorpusSpec::E2e { path: path.clone() },
+        paths => {
+            if let Some(csv) = paths.iter().find(|p| is_e2e_csv(p)) {
+                anyhow::bail!("{}: an E2E CSV must be the only corpus file", csv.display());
+            }
+            CorpusSpec::Plain {
+                paths: paths.to_vec(),
+            }
+        }
+    };
+    Ok(spec
+        .open(OnError::Fail)?
+        .texts()
+        .collect::<Result<_, _>>()?)
+}
+
 impl FluencyArgs {
     /// Whether a fluency term was asked for.
     pub fn enabled(&self) -> bool {
@@ -47,25 +67,10 @@ impl FluencyArgs {
             self.weight
         );
         let start = Instant::now();
-        let spec = match self.corpus.as_slice() {
-            [path] if is_e2e_csv(path) => CorpusSpec::E2e { path: path.clone() },
-            paths => {
-                if let Some(csv) = paths.iter().find(|p| is_e2e_csv(p)) {
-                    anyhow::bail!(
-                        "--fluency-corpus {}: an E2E CSV must be the only fluency corpus",
-                        csv.display()
-                    );
-                }
-                CorpusSpec::Plain {
-                    paths: paths.to_vec(),
-                }
-            }
-        };
-        let texts: Vec<Vec<String>> = spec
-            .open(OnError::Fail)?
-            .texts()
-            .map(|text| text.map(|t| metric_tokens(&t)))
-            .collect::<Result<_, _>>()?;
+        let texts: Vec<Vec<String>> = corpus_texts(&self.corpus)?
+            .iter()
+            .map(|t| metric_tokens(t))
+            .collect();
         let sentences = texts.len();
         let model = NgramLm::train(texts, self.order)?;
         eprintln!(

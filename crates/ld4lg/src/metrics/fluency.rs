@@ -165,6 +165,24 @@ impl NgramLm {
         ids
     }
 
+    /// Natural log-probability of `next` (`None`: the end of the sentence) after the words
+    /// `context` (the sentence so far; only its last `order − 1` words matter).
+    pub fn next_log_prob<S: AsRef<str>>(&self, context: &[S], next: Option<&str>) -> f64 {
+        let keep = self.order - 1;
+        let recent = &context[context.len().saturating_sub(keep)..];
+        let mut gram = vec![BOS; keep - recent.len()];
+        gram.extend(
+            recent
+                .iter()
+                .map(|w| self.vocab.get(w.as_ref()).copied().unwrap_or(UNKNOWN)),
+        );
+        gram.push(match next {
+            Some(word) => self.vocab.get(word).copied().unwrap_or(UNKNOWN),
+            None => EOS,
+        });
+        self.prob(&gram).ln()
+    }
+
     /// Natural log-probability of a sentence, its end token included.
     pub fn log_prob<I, S>(&self, words: I) -> f64
     where
@@ -256,6 +274,21 @@ mod tests {
                     (total - 1.0).abs() < 1e-12,
                     "order {order} {context:?}: {total}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn next_token_probabilities_chain_to_the_sentence() {
+        for order in 1..=3 {
+            let model = lm(order);
+            for text in ["the cat sat", "the dog sat on the mat", "zebra", ""] {
+                let words: Vec<&str> = text.split_whitespace().collect();
+                let chained: f64 = (0..=words.len())
+                    .map(|i| model.next_log_prob(&words[..i], words.get(i).copied()))
+                    .sum();
+                let whole = model.log_prob(words.iter().copied());
+                assert!((chained - whole).abs() < 1e-12, "{order} {text:?}");
             }
         }
     }

@@ -1,0 +1,46 @@
+//! Shallow fusion: a language model over the decoder's tokens, added to the decoder's scores
+//! during beam search (Gulcehre et al. 2015), so decoding an imperfect latent prefers
+//! continuations that real text makes likely.
+
+use std::fmt::Debug;
+use std::sync::Arc;
+
+/// A language model over the decoder's token ids.
+pub trait TokenPrior: Debug + Send + Sync {
+    /// Natural log-probability of `token` after `context`, the tokens generated so far
+    /// (without `<s>`); `token` may be `</s>`.
+    fn log_prob(&self, context: &[u32], token: u32) -> f64;
+}
+
+/// A [`TokenPrior`] and how beam search uses it: every step ranks the `candidates` best
+/// next tokens of the decoder by `log p_decoder + weight · log p_prior`.
+#[derive(Debug, Clone)]
+pub struct Fusion {
+    /// The language model.
+    pub prior: Arc<dyn TokenPrior>,
+    /// Weight of its log-probability; 0 decodes as without it.
+    pub weight: f64,
+    /// How many of the decoder's best next tokens per hypothesis are rescored (at least the
+    /// beam size).
+    pub candidates: usize,
+}
+
+impl Fusion {
+    /// Fusion with `prior` at `weight`, rescoring the decoder's 16 best tokens.
+    pub fn new(prior: Arc<dyn TokenPrior>, weight: f64) -> Self {
+        Self {
+            prior,
+            weight,
+            candidates: 16,
+        }
+    }
+}
+
+impl PartialEq for Fusion {
+    fn eq(&self, other: &Self) -> bool {
+        // The same model object, not an equal one: priors have no equality of their own.
+        std::ptr::addr_eq(Arc::as_ptr(&self.prior), Arc::as_ptr(&other.prior))
+            && self.weight == other.weight
+            && self.candidates == other.candidates
+    }
+}
