@@ -1,7 +1,9 @@
 //! Data-to-text with the shipped E2E sequence-to-sequence model: a meaning representation is
 //! read by the context encoder, the denoiser cross-attends to it, five candidates are sampled
-//! (DDPM, 50 steps, classifier-free guidance 2), and minimum-Bayes-risk decoding with a
-//! fluency term (a trigram model of the bundled E2E training set) picks one.
+//! (DDPM, 50 steps, classifier-free guidance 2) and decoded by beam search fused with a token
+//! trigram model of the bundled E2E training set, and minimum-Bayes-risk decoding with a
+//! fluency term (a word trigram model of the same texts) picks one: the best setting
+//! measured on E2E dev (docs/RESULTS.md).
 //!
 //! ```text
 //! cargo run --release --example data_to_text
@@ -9,11 +11,14 @@
 //! ```
 
 use anyhow::Context;
+use ld4lg::autoencoder::{BeamSearchConfig, DecodeStrategy, Fusion};
 use ld4lg::backend::DeviceChoice;
 use ld4lg::data::{CorpusSpec, OnError};
+use ld4lg::fusion::NgramTokenPrior;
 use ld4lg::metrics::{MbrSimilarity, NgramLm, metric_tokens, rerank};
 use ld4lg::pipeline::LatentDiffusionPipeline;
 use ld4lg::sampler::{DdpmVariance, SamplerConfig, SamplerKind, Spacing};
+use std::sync::Arc;
 use std::time::Instant;
 
 fn main() -> anyhow::Result<()> {
@@ -48,16 +53,25 @@ fn main() -> anyhow::Result<()> {
         guidance_scale: 2.0,
         ..SamplerConfig::default()
     };
-    // The fluency model: word trigrams of the training references (about 2 s).
+    // The fusion and fluency models: token and word trigrams of the training references
+    // (a few seconds).
     let train = CorpusSpec::E2e {
         path: root.join("data/e2e/trainset.csv.gz"),
     };
-    let texts: Vec<Vec<String>> = train
+    let texts: Vec<String> = train
         .open(OnError::Fail)?
         .texts()
-        .map(|t| t.map(|t| metric_tokens(&t)))
         .collect::<Result<_, _>>()?;
-    let fluency = NgramLm::train(texts, 3)?;
+    let prior = NgramTokenPrior::train(pipeline.tokenizer(), &texts, 3)?;
+    let beam = BeamSearchConfig::new()
+        .with_beam_size(4)
+        .with_no_adjacent_repeat(true);
+    let pipeline = pipeline.with_decode_strategy(DecodeStrategy::FusedBeam(
+        beam,
+        Fusion::new(Arc::new(prior), 1.0),
+    ));
+    let words: Vec<Vec<String>> = texts.iter().map(|t| metric_tokens(t)).collect();
+    let fluency = NgramLm::train(words, 3)?;
     let start = Instant::now();
     let candidates = pipeline.generate_from_sources(&sources, 5, &sampler, 1)?;
     println!(
