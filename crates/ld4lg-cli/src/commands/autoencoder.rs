@@ -192,11 +192,7 @@ impl DecodeArgs {
         if self.fusion_corpus.is_empty() {
             return Ok(strategy);
         }
-        anyhow::ensure!(
-            self.fusion_weight.is_finite() && self.fusion_weight >= 0.0,
-            "--fusion-weight must be a non-negative number, got {}",
-            self.fusion_weight
-        );
+        super::fluency::check_weight("--fusion-weight", self.fusion_weight)?;
         let start = Instant::now();
         let tokenizer = Tokenizer::from_file(checkpoint.join("tokenizer.json"))?;
         let texts = super::fluency::corpus_texts(&self.fusion_corpus)?;
@@ -402,7 +398,6 @@ pub fn interpolate(args: InterpolateArgs, device: DeviceChoice) -> anyhow::Resul
             };
             anyhow::ensure!(args.candidates > 0, "--candidates must be positive");
             let fluency = args.fluency.model()?;
-            let fluency = fluency.as_ref().map(|(lm, weight)| (lm, *weight));
             let seeds: Vec<u64> = (0..args.candidates as u64).map(|j| args.seed + j).collect();
             let similarity = args.mbr.then_some(ld4lg::metrics::MbrSimilarity::Bleu);
             pipeline()?
@@ -416,12 +411,8 @@ pub fn interpolate(args: InterpolateArgs, device: DeviceChoice) -> anyhow::Resul
                 )?
                 .into_iter()
                 .map(|candidates| {
-                    let tokens: Vec<Vec<String>> = candidates
-                        .iter()
-                        .map(|c| ld4lg::metrics::metric_tokens(c))
-                        .collect();
-                    let pick = ld4lg::metrics::rerank(&tokens, similarity, fluency).unwrap_or(0);
-                    candidates[pick].clone()
+                    let chosen = super::fluency::pick(&candidates, similarity, fluency.as_ref());
+                    candidates[chosen.unwrap_or(0)].clone()
                 })
                 .collect()
         }

@@ -3,9 +3,7 @@ use super::fluency::FluencyArgs;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use ld4lg::backend::DeviceChoice;
-use ld4lg::metrics::{
-    MbrSimilarity, generation_metrics, human_metrics, metric_tokens, rerank, text_set,
-};
+use ld4lg::metrics::{MbrSimilarity, generation_metrics, human_metrics, text_set};
 use ld4lg::pipeline::LatentDiffusionPipeline;
 use ld4lg::sampler::{DdpmVariance, SamplerConfig, SamplerKind, Spacing};
 use ld4lg::train::{DiffusionRunConfig, RunConfig, train_diffusion, train_run};
@@ -337,7 +335,6 @@ fn generate_from_sources(
     let sources = super::read_lines(path)?;
     // Trained before sampling, so a bad corpus fails at once.
     let fluency = args.fluency.model()?;
-    let fluency = fluency.as_ref().map(|(lm, weight)| (lm, *weight));
     let empty = sources.iter().filter(|s| s.trim().is_empty()).count();
     if empty > 0 {
         eprintln!("{empty} empty source line(s): their output lines are empty");
@@ -361,9 +358,8 @@ fn generate_from_sources(
     Ok(all
         .into_iter()
         .map(|candidates| {
-            let tokens: Vec<Vec<String>> = candidates.iter().map(|c| metric_tokens(c)).collect();
-            rerank(&tokens, similarity, fluency)
-                .map(|pick| candidates[pick].clone())
+            super::fluency::pick(&candidates, similarity, fluency.as_ref())
+                .map(|chosen| candidates[chosen].clone())
                 .unwrap_or_default()
         })
         .collect())

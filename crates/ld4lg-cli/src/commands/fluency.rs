@@ -3,7 +3,7 @@
 
 use clap::Args;
 use ld4lg::data::{CorpusSpec, OnError};
-use ld4lg::metrics::{NgramLm, metric_tokens};
+use ld4lg::metrics::{MbrSimilarity, NgramLm, metric_tokens, rerank};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -50,6 +50,30 @@ pub fn corpus_texts(paths: &[PathBuf]) -> anyhow::Result<Vec<String>> {
         .collect::<Result<_, _>>()?)
 }
 
+/// Refuses a weight flag that is negative or not finite.
+pub fn check_weight(flag: &str, weight: f64) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        weight.is_finite() && weight >= 0.0,
+        "{flag} must be a non-negative number, got {weight}"
+    );
+    Ok(())
+}
+
+/// The candidate that `similarity` (MBR) and the fluency term pick, compared on
+/// [`metric_tokens`]; the first without either, `None` when there are none.
+pub fn pick(
+    candidates: &[String],
+    similarity: Option<MbrSimilarity>,
+    fluency: Option<&(NgramLm, f64)>,
+) -> Option<usize> {
+    let tokens: Vec<Vec<String>> = candidates.iter().map(|c| metric_tokens(c)).collect();
+    rerank(
+        &tokens,
+        similarity,
+        fluency.map(|(lm, weight)| (lm, *weight)),
+    )
+}
+
 impl FluencyArgs {
     /// Whether a fluency term was asked for.
     pub fn enabled(&self) -> bool {
@@ -61,11 +85,7 @@ impl FluencyArgs {
         if self.corpus.is_empty() {
             return Ok(None);
         }
-        anyhow::ensure!(
-            self.weight.is_finite() && self.weight >= 0.0,
-            "--fluency-weight must be a non-negative number, got {}",
-            self.weight
-        );
+        check_weight("--fluency-weight", self.weight)?;
         let start = Instant::now();
         let texts: Vec<Vec<String>> = corpus_texts(&self.corpus)?
             .iter()
