@@ -69,3 +69,55 @@ fn no_repeat_ngram_holds_on_the_shipped_autoregressive_decoder() {
         }
     }
 }
+
+#[test]
+fn unconditional_candidates_are_plain_samples_and_the_most_fluent_is_kept() {
+    use ld4lg::data::{CorpusSpec, OnError};
+    use ld4lg::metrics::{NgramLm, metric_tokens};
+    let dir = tempfile::tempdir().unwrap();
+    let all = dir.path().join("all.jsonl");
+    let common = ["--checkpoint", "models/e2e", "--steps", "5", "--seed", "3"];
+    let plain = stdout_of(ld4lg(&[&["generate", "-n", "6"], &common[..]].concat()));
+    let picked = stdout_of(ld4lg(
+        &[
+            &["generate", "-n", "2", "--candidates", "3"],
+            &common[..],
+            &["--fluency-corpus", "data/e2e/trainset.csv.gz"],
+            &["--candidates-out", all.to_str().unwrap()],
+        ]
+        .concat(),
+    ));
+    // The candidates are the texts plain generation gives with the same seeds, in order.
+    let sets: Vec<Vec<String>> = std::fs::read_to_string(&all)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let plain: Vec<String> = plain.lines().map(String::from).collect();
+    assert_eq!(sets.concat(), plain);
+    // Each output is its set's most fluent text under a word trigram model of the corpus.
+    let texts: Vec<Vec<String>> = CorpusSpec::E2e {
+        path: "../../data/e2e/trainset.csv.gz".into(),
+    }
+    .open(OnError::Fail)
+    .unwrap()
+    .texts()
+    .map(|t| metric_tokens(&t.unwrap()))
+    .collect();
+    let lm = NgramLm::train(texts, 3).unwrap();
+    let outputs: Vec<&str> = picked.lines().collect();
+    assert_eq!(outputs.len(), 2, "{picked}");
+    for (output, set) in outputs.iter().zip(&sets) {
+        let scores: Vec<f64> = set
+            .iter()
+            .map(|t| lm.mean_log_prob(&metric_tokens(t)))
+            .collect();
+        let top = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let best = &set[scores.iter().position(|&s| s == top).unwrap()];
+        assert_eq!(output, best, "{set:?} {scores:?}");
+    }
+    // Without a rule to pick by, several candidates are refused.
+    let refused = ld4lg(&[&["generate", "-n", "2", "--candidates", "3"], &common[..]].concat());
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--fluency-corpus or --mbr"));
+}

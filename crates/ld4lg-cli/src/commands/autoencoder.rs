@@ -173,8 +173,8 @@ pub struct DecodeArgs {
     /// Never emit a token right after itself ("restaurant restaurant").
     #[arg(long)]
     no_adjacent_repeat: bool,
-    /// Shallow fusion: beam search adds the log-probabilities of a token trigram model
-    /// (Kneser–Ney, the checkpoint's tokenizer) trained at start-up on these texts to the
+    /// Shallow fusion: beam search adds the log-probabilities of a token n-gram model
+    /// (Kneser–Ney, the checkpoint's tokenizer, order --fusion-order) trained at start-up on these texts to the
     /// decoder's (autoregressive decoders). Files as for --fluency-corpus: an E2E CSV or
     /// one text per line. Use the training corpus.
     #[arg(long = "fusion-corpus", value_name = "PATH")]
@@ -182,6 +182,9 @@ pub struct DecodeArgs {
     /// Weight of the fused log-probabilities.
     #[arg(long, default_value_t = 0.3)]
     fusion_weight: f64,
+    /// Order n of the fusion model (3: trigrams over tokens).
+    #[arg(long, default_value_t = 3)]
+    fusion_order: usize,
 }
 
 impl DecodeArgs {
@@ -196,9 +199,11 @@ impl DecodeArgs {
         let start = Instant::now();
         let tokenizer = Tokenizer::from_file(checkpoint.join("tokenizer.json"))?;
         let texts = super::fluency::corpus_texts(&self.fusion_corpus)?;
-        let prior = NgramTokenPrior::train(&tokenizer, &texts, 3)?;
+        anyhow::ensure!(self.fusion_order > 0, "--fusion-order must be at least 1");
+        let prior = NgramTokenPrior::train(&tokenizer, &texts, self.fusion_order)?;
         eprintln!(
-            "fusion model: token trigrams of {} texts in {:.1}s",
+            "fusion model: token {}-grams of {} texts in {:.1}s",
+            self.fusion_order,
             texts.len(),
             start.elapsed().as_secs_f64()
         );

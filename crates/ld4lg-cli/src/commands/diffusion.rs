@@ -145,18 +145,20 @@ pub struct GenerateArgs {
     /// representations); `-n` is ignored. An empty source line gives an empty output line.
     #[arg(long)]
     source_file: Option<PathBuf>,
-    /// Candidates sampled per source.
-    #[arg(long, default_value_t = 1, requires = "source_file")]
+    /// Candidates sampled per output: per source line with --source-file; otherwise each
+    /// of the `-n` texts is picked from this many samples (by --fluency-corpus and/or
+    /// --mbr, one of which is then required).
+    #[arg(long, default_value_t = 1)]
     candidates: usize,
     /// Pick among the candidates by minimum Bayes risk (highest mean similarity to the
     /// others) instead of taking the first.
-    #[arg(long, requires = "source_file")]
+    #[arg(long)]
     mbr: bool,
     /// Similarity for --mbr.
     #[arg(long, value_enum, default_value = "bleu")]
     mbr_similarity: MbrChoice,
-    /// Also write every candidate, one JSON array per source line.
-    #[arg(long, requires = "source_file")]
+    /// Also write every candidate, one JSON array per output line.
+    #[arg(long)]
     candidates_out: Option<PathBuf>,
     #[command(flatten)]
     fluency: FluencyArgs,
@@ -276,34 +278,19 @@ pub fn train_all(args: RunArgs, device: DeviceChoice) -> anyhow::Result<()> {
 pub fn generate(args: GenerateArgs, device: DeviceChoice) -> anyhow::Result<()> {
     anyhow::ensure!(args.batch_size > 0, "--batch-size must be positive");
     anyhow::ensure!(args.candidates > 0, "--candidates must be positive");
-    anyhow::ensure!(
-        !args.fluency.enabled() || args.source_file.is_some(),
-        "--fluency-corpus picks among the candidates of --source-file"
-    );
+    if args.source_file.is_none() && args.candidates > 1 {
+        anyhow::ensure!(
+            args.mbr || args.fluency.enabled(),
+            "--candidates without --source-file picks each text among samples: give --fluency-corpus or --mbr"
+        );
+    }
     let pipeline = LatentDiffusionPipeline::load(&args.checkpoint, &device.device()?)?
         .with_decode_strategy(args.decode.strategy_for(&args.checkpoint)?);
     let config = args.sampler.config();
     let start = Instant::now();
     let texts = match &args.source_file {
         Some(path) => generate_from_sources(&pipeline, &args, &config, path)?,
-        None => {
-            if let Some(class) = &args.class {
-                // Fail before any work on an unknown class.
-                pipeline.class_conditioning(class, 1)?;
-            }
-            let mut texts = Vec::with_capacity(args.n);
-            let mut done = 0;
-            while done < args.n {
-                let batch = args.batch_size.min(args.n - done);
-                let seed = args.sampler.seed + done as u64;
-                texts.extend(match &args.class {
-                    Some(class) => pipeline.generate_class(class, batch, &config, seed)?,
-                    None => pipeline.generate(batch, &config, seed)?,
-                });
-                done += batch;
-            }
-            texts
-        }
+        None => generate_picked(&pipeline, &args, &config)?,
     };
     eprintln!(
         "{} texts in {:.1}s ({} steps, batch {})",
@@ -323,6 +310,65 @@ pub fn generate(args: GenerateArgs, device: DeviceChoice) -> anyhow::Result<()> 
         }
     }
     Ok(())
+}
+
+/// `-n` unconditional or class-conditional texts, each picked among `--candidates` samples
+/// (consecutive seeds: the candidates are exactly the texts `-n n·k` would give).
+fn generate_picked(
+    pipeline: &LatentDiffusionPipeline,
+    args: &GenerateArgs,
+    config: &SamplerConfig,
+) -> anyhow::Result<Vec<String>> {
+    if let Some(class) = &args.class {
+        // Fail before any work on an unknown class.
+        pipeline.class_conditioning(class, 1)?;
+    }
+    // Trained before sampling, so a bad corpus fails at once.
+    let fluency = args.fluency.model()?;
+    let total = args
+        .n
+        .checked_mul(args.candidates)
+        .context("-n × --candidates is too large")?;
+    let mut samples = Vec::with_capacity(total);
+    while samples.len() < total {
+        let batch = args.batch_size.min(total - samples.len());
+        let seed = args.sampler.seed + samples.len() as u64;
+        samples.extend(match &args.class {
+            Some(class) => pipeline.generate_class(class, batch, config, seed)?,
+            None => pipeline.generate(batch, config, seed)?,
+        });
+    }
+    let sets: Vec<Vec<String>> = samples
+        .chunks(args.candidates)
+        .map(<[String]>::to_vec)
+        .collect();
+    pick_each(args, sets, fluency.as_ref())
+}
+
+/// Writes `--candidates-out` and picks one text per candidate set (the first without a
+/// pick rule; an empty text for an empty set).
+fn pick_each(
+    args: &GenerateArgs,
+    sets: Vec<Vec<String>>,
+    fluency: Option<&(ld4lg::metrics::NgramLm, f64)>,
+) -> anyhow::Result<Vec<String>> {
+    if let Some(out) = &args.candidates_out {
+        let lines: Vec<String> = sets
+            .iter()
+            .map(|c| serde_json::to_string(c).expect("strings serialise"))
+            .collect();
+        std::fs::write(out, lines.join("\n") + "\n")
+            .with_context(|| format!("writing {}", out.display()))?;
+    }
+    let similarity = args.mbr.then_some(args.mbr_similarity.into());
+    Ok(sets
+        .into_iter()
+        .map(|candidates| {
+            super::fluency::pick(&candidates, similarity, fluency)
+                .map(|chosen| candidates[chosen].clone())
+                .unwrap_or_default()
+        })
+        .collect())
 }
 
 /// One output per source line (MBR-selected or the first candidate), in order.
@@ -346,23 +392,7 @@ fn generate_from_sources(
         let seed = args.sampler.seed + (b * per_batch * args.candidates) as u64;
         all.extend(pipeline.generate_from_sources(chunk, args.candidates, config, seed)?);
     }
-    if let Some(out) = &args.candidates_out {
-        let lines: Vec<String> = all
-            .iter()
-            .map(|c| serde_json::to_string(c).expect("strings serialise"))
-            .collect();
-        std::fs::write(out, lines.join("\n") + "\n")
-            .with_context(|| format!("writing {}", out.display()))?;
-    }
-    let similarity = args.mbr.then_some(args.mbr_similarity.into());
-    Ok(all
-        .into_iter()
-        .map(|candidates| {
-            super::fluency::pick(&candidates, similarity, fluency.as_ref())
-                .map(|chosen| candidates[chosen].clone())
-                .unwrap_or_default()
-        })
-        .collect())
+    pick_each(args, all, fluency.as_ref())
 }
 
 pub fn edit(args: EditArgs, device: DeviceChoice) -> anyhow::Result<()> {
