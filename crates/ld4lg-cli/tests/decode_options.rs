@@ -121,3 +121,36 @@ fn unconditional_candidates_are_plain_samples_and_the_most_fluent_is_kept() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--fluency-corpus or --mbr"));
 }
+
+#[test]
+fn keep_ends_decodes_the_ends_without_noise() {
+    // At strength 0.9 the denoiser rewrites every point; --keep-ends restores the ends as
+    // the autoencoder reconstructs them.
+    let (a, b) = (
+        "The Golden Curry is a family friendly restaurant near the river.",
+        "Zizzi is a cheap pub in the city centre.",
+    );
+    let reconstructed = stdout_of(ld4lg(&["reconstruct", "--checkpoint", "models/e2e", a, b]));
+    let ends: Vec<&str> = reconstructed
+        .lines()
+        .filter_map(|l| l.strip_prefix("  -> "))
+        .collect();
+    assert_eq!(ends.len(), 2, "{reconstructed}");
+    let path = |extra: &[&str]| {
+        let mut args = vec!["interpolate", "--checkpoint", "models/e2e", "--points", "3"];
+        args.extend(["--denoise", "0.9", "--steps", "5", "--seed", "4"]);
+        args.extend(extra);
+        args.extend([a, b]);
+        let out = stdout_of(ld4lg(&args));
+        out.lines()
+            .map(|l| l.split_once("  ").unwrap().1.to_string())
+            .collect::<Vec<_>>()
+    };
+    let free = path(&[]);
+    let kept = path(&["--keep-ends"]);
+    assert_eq!(kept.len(), 3);
+    assert_eq!((kept[0].as_str(), kept[2].as_str()), (ends[0], ends[1]));
+    // The midpoint is the same denoised text either way, and without the flag an end moves.
+    assert_eq!(kept[1], free[1]);
+    assert!(free[0] != ends[0] || free[2] != ends[1], "{free:?}");
+}

@@ -287,6 +287,10 @@ pub struct InterpolateArgs {
     /// With --candidates: pick by minimum Bayes risk among a point's candidates (sentence BLEU).
     #[arg(long, requires = "denoise")]
     mbr: bool,
+    /// With --denoise: decode the two ends from their own latents, without noise (their
+    /// reconstructions), and denoise only the points between them.
+    #[arg(long, requires = "denoise")]
+    keep_ends: bool,
     #[command(flatten)]
     fluency: super::fluency::FluencyArgs,
     /// Sampler steps for --denoise (DPM-Solver++ 2M; default 25) and --invert (DDIM, each
@@ -405,7 +409,8 @@ pub fn interpolate(args: InterpolateArgs, device: DeviceChoice) -> anyhow::Resul
             let fluency = args.fluency.model()?;
             let seeds: Vec<u64> = (0..args.candidates as u64).map(|j| args.seed + j).collect();
             let similarity = args.mbr.then_some(ld4lg::metrics::MbrSimilarity::Bleu);
-            pipeline()?
+            let pipeline = pipeline()?;
+            let mut texts: Vec<String> = pipeline
                 .interpolate_denoised_candidates(
                     &args.from,
                     &args.to,
@@ -419,7 +424,14 @@ pub fn interpolate(args: InterpolateArgs, device: DeviceChoice) -> anyhow::Resul
                     let chosen = super::fluency::pick(&candidates, similarity, fluency.as_ref());
                     candidates[chosen.unwrap_or(0)].clone()
                 })
-                .collect()
+                .collect();
+            if args.keep_ends {
+                let ends = pipeline.reconstruct(&[args.from.as_str(), args.to.as_str()])?;
+                let last = texts.len() - 1;
+                texts[0].clone_from(&ends[0]);
+                texts[last].clone_from(&ends[1]);
+            }
+            texts
         }
         (None, None) => autoencoder_path(&args, &strategy, &device)?,
     };
