@@ -34,7 +34,9 @@ pub struct SamplerArgs {
     /// Denoiser evaluations.
     #[arg(long, default_value_t = 50)]
     steps: usize,
-    /// Seed of the first sample (sample i uses seed + i).
+    /// Seed of the first sample (sample i uses seed + i, whatever the batch size, so runs of
+    /// n samples whose seeds differ by less than n share samples: for an independent
+    /// repeat, add at least n).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Classifier-free guidance weight w on the model output (1: plain conditional,
