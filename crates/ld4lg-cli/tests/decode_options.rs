@@ -125,7 +125,7 @@ fn unconditional_candidates_are_plain_samples_and_the_most_fluent_is_kept() {
 #[test]
 fn keep_ends_decodes_the_ends_without_noise() {
     // At strength 0.9 the denoiser rewrites every point; --keep-ends restores the ends as
-    // the autoencoder reconstructs them.
+    // the autoencoder reconstructs them, also with a strong fusion prior.
     let (a, b) = (
         "The Golden Curry is a family friendly restaurant near the river.",
         "Zizzi is a cheap pub in the city centre.",
@@ -147,10 +147,16 @@ fn keep_ends_decodes_the_ends_without_noise() {
             .collect::<Vec<_>>()
     };
     let free = path(&[]);
-    let kept = path(&["--keep-ends"]);
+    // Fusion acts on the denoised points only.
+    let kept = path(&[
+        "--keep-ends",
+        "--fusion-corpus",
+        "data/e2e/trainset.csv.gz",
+        "--fusion-weight",
+        "8",
+    ]);
     assert_eq!(kept.len(), 3);
     assert_eq!((kept[0].as_str(), kept[2].as_str()), (ends[0], ends[1]));
-    // The midpoint is the same denoised text either way, and without the flag an end moves.
-    assert_eq!(kept[1], free[1]);
+    // Without the flag an end moves.
     assert!(free[0] != ends[0] || free[2] != ends[1], "{free:?}");
 }

@@ -287,8 +287,8 @@ pub struct InterpolateArgs {
     /// With --candidates: pick by minimum Bayes risk among a point's candidates (sentence BLEU).
     #[arg(long, requires = "denoise")]
     mbr: bool,
-    /// With --denoise: decode the two ends from their own latents, without noise (their
-    /// reconstructions), and denoise only the points between them.
+    /// With --denoise: decode the two ends from their own latents, without noise or fusion
+    /// (their reconstructions), and denoise only the points between them.
     #[arg(long, requires = "denoise")]
     keep_ends: bool,
     #[command(flatten)]
@@ -426,6 +426,9 @@ pub fn interpolate(args: InterpolateArgs, device: DeviceChoice) -> anyhow::Resul
                 })
                 .collect();
             if args.keep_ends {
+                // Without fusion: the ends' latents are exact, and a prior only pulls their
+                // texts towards the corpus.
+                let pipeline = pipeline.with_decode_strategy(args.decode.strategy()?);
                 let ends = pipeline.reconstruct(&[args.from.as_str(), args.to.as_str()])?;
                 let last = texts.len() - 1;
                 texts[0].clone_from(&ends[0]);
