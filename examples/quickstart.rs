@@ -7,17 +7,24 @@
 //! ```
 
 use anyhow::Context;
-use ld4lg::autoencoder::{BeamSearchConfig, DecodeStrategy};
+use ld4lg::autoencoder::{BeamSearchConfig, DecodeStrategy, Fusion};
 use ld4lg::backend::DeviceChoice;
+use ld4lg::data::{CorpusSpec, OnError};
+use ld4lg::fusion::NgramTokenPrior;
 use ld4lg::pipeline::LatentDiffusionPipeline;
 use ld4lg::sampler::SamplerConfig;
+use std::sync::Arc;
 use std::time::Instant;
 
 fn main() -> anyhow::Result<()> {
     let device_choice = parse_device()?;
     let device = device_choice.device()?;
-    let model = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/e2e");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let model = root.join("models/e2e");
     let start = Instant::now();
+    let beam = BeamSearchConfig::new()
+        .with_beam_size(4)
+        .with_no_adjacent_repeat(true);
     let pipeline = LatentDiffusionPipeline::load(&model, &device).with_context(|| {
         format!(
             "loading the shipped model from {} (train one with `ld4lg train --config configs/e2e-run.json --run-dir runs/e2e`)",
@@ -25,11 +32,7 @@ fn main() -> anyhow::Result<()> {
         )
     })?
     // The shipped decoder is autoregressive: beam search, never a word twice in a row.
-    .with_decode_strategy(DecodeStrategy::Beam(
-        BeamSearchConfig::new()
-            .with_beam_size(4)
-            .with_no_adjacent_repeat(true),
-    ));
+    .with_decode_strategy(DecodeStrategy::Beam(beam.clone()));
     println!(
         "loaded {} on {device_choice} in {:.2?} (decoding: beam 4, no adjacent repeats)",
         model.display(),
@@ -49,6 +52,32 @@ fn main() -> anyhow::Result<()> {
     for text in &samples {
         println!("  - {text}");
     }
+
+    // The same latents decoded with shallow fusion: beam search adds 8 × the log-probability
+    // of a token 5-gram model of the bundled training texts (the best setting measured on
+    // 1000 samples in docs/RESULTS.md).
+    let start = Instant::now();
+    let train = CorpusSpec::E2e {
+        path: root.join("data/e2e/trainset.csv.gz"),
+    };
+    let texts: Vec<String> = train
+        .open(OnError::Fail)?
+        .texts()
+        .collect::<Result<_, _>>()?;
+    let prior = NgramTokenPrior::train(pipeline.tokenizer(), &texts, 5)?;
+    let pipeline = pipeline.with_decode_strategy(DecodeStrategy::FusedBeam(
+        beam.clone(),
+        Fusion::new(Arc::new(prior), 8.0),
+    ));
+    let fused = pipeline.generate(8, &sampler, 1)?;
+    println!(
+        "\nThe same 8, decoded with fusion (a 5-gram model of the training texts, weight 8), in {:.2?}:",
+        start.elapsed()
+    );
+    for text in &fused {
+        println!("  - {text}");
+    }
+    let pipeline = pipeline.with_decode_strategy(DecodeStrategy::Beam(beam));
 
     let (a, b) = (
         "The Eagle is a cheap coffee shop near Burger King in the riverside area.",
