@@ -174,9 +174,9 @@ pub struct DecodeArgs {
     #[arg(long)]
     no_adjacent_repeat: bool,
     /// Shallow fusion: beam search adds the log-probabilities of a token n-gram model
-    /// (Kneser–Ney, the checkpoint's tokenizer, order --fusion-order) trained at start-up on these texts to the
-    /// decoder's (autoregressive decoders). Files as for --fluency-corpus: an E2E CSV or
-    /// one text per line. Use the training corpus.
+    /// (Kneser–Ney, the checkpoint's tokenizer, order --fusion-order) trained at start-up
+    /// on these texts to the decoder's (autoregressive decoders). Files as for
+    /// --fluency-corpus: an E2E CSV or one text per line. Use the training corpus.
     #[arg(long = "fusion-corpus", value_name = "PATH")]
     fusion_corpus: Vec<PathBuf>,
     /// Weight of the fused log-probabilities.
