@@ -110,7 +110,7 @@ fn unconditional_candidates_are_plain_samples_and_the_most_fluent_is_kept() {
     for (output, set) in outputs.iter().zip(&sets) {
         let scores: Vec<f64> = set
             .iter()
-            .map(|t| lm.mean_log_prob(&metric_tokens(t)))
+            .map(|t| lm.mean_log_prob(metric_tokens(t)))
             .collect();
         let top = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let best = &set[scores.iter().position(|&s| s == top).unwrap()];
