@@ -11,14 +11,13 @@
 //! ```
 
 use anyhow::Context;
-use ld4lg::autoencoder::{BeamSearchConfig, DecodeStrategy, Fusion};
+use ld4lg::autoencoder::BeamSearchConfig;
 use ld4lg::backend::DeviceChoice;
-use ld4lg::data::{CorpusSpec, OnError};
+use ld4lg::data::CorpusSpec;
 use ld4lg::fusion::NgramTokenPrior;
 use ld4lg::metrics::{MbrSimilarity, NgramLm, metric_tokens, rerank};
 use ld4lg::pipeline::LatentDiffusionPipeline;
 use ld4lg::sampler::{DdpmVariance, SamplerConfig, SamplerKind, Spacing};
-use std::sync::Arc;
 use std::time::Instant;
 
 fn main() -> anyhow::Result<()> {
@@ -58,18 +57,12 @@ fn main() -> anyhow::Result<()> {
     let train = CorpusSpec::E2e {
         path: root.join("data/e2e/trainset.csv.gz"),
     };
-    let texts: Vec<String> = train
-        .open(OnError::Fail)?
-        .texts()
-        .collect::<Result<_, _>>()?;
+    let texts = train.read_texts()?;
     let prior = NgramTokenPrior::train(pipeline.tokenizer(), &texts, 3)?;
     let beam = BeamSearchConfig::new()
         .with_beam_size(4)
         .with_no_adjacent_repeat(true);
-    let pipeline = pipeline.with_decode_strategy(DecodeStrategy::FusedBeam(
-        beam,
-        Fusion::new(Arc::new(prior), 1.0),
-    ));
+    let pipeline = pipeline.with_decode_strategy(prior.into_fused_beam(beam, 1.0));
     let words: Vec<Vec<String>> = texts.iter().map(|t| metric_tokens(t)).collect();
     let fluency = NgramLm::train(words, 3)?;
     let start = Instant::now();

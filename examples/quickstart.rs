@@ -7,13 +7,12 @@
 //! ```
 
 use anyhow::Context;
-use ld4lg::autoencoder::{BeamSearchConfig, DecodeStrategy, Fusion};
+use ld4lg::autoencoder::{BeamSearchConfig, DecodeStrategy};
 use ld4lg::backend::DeviceChoice;
-use ld4lg::data::{CorpusSpec, OnError};
+use ld4lg::data::CorpusSpec;
 use ld4lg::fusion::NgramTokenPrior;
 use ld4lg::pipeline::LatentDiffusionPipeline;
 use ld4lg::sampler::SamplerConfig;
-use std::sync::Arc;
 use std::time::Instant;
 
 fn main() -> anyhow::Result<()> {
@@ -60,15 +59,8 @@ fn main() -> anyhow::Result<()> {
     let train = CorpusSpec::E2e {
         path: root.join("data/e2e/trainset.csv.gz"),
     };
-    let texts: Vec<String> = train
-        .open(OnError::Fail)?
-        .texts()
-        .collect::<Result<_, _>>()?;
-    let prior = NgramTokenPrior::train(pipeline.tokenizer(), &texts, 5)?;
-    let pipeline = pipeline.with_decode_strategy(DecodeStrategy::FusedBeam(
-        beam.clone(),
-        Fusion::new(Arc::new(prior), 8.0),
-    ));
+    let prior = NgramTokenPrior::train(pipeline.tokenizer(), &train.read_texts()?, 5)?;
+    let pipeline = pipeline.with_decode_strategy(prior.into_fused_beam(beam.clone(), 8.0));
     let fused = pipeline.generate(8, &sampler, 1)?;
     println!(
         "\nThe same 8, decoded with fusion (a 5-gram model of the training texts, weight 8), in {:.2?}:",

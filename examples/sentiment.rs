@@ -11,14 +11,13 @@
 //! ```
 
 use anyhow::Context;
-use ld4lg::autoencoder::{BeamSearchConfig, DecodeStrategy, Fusion};
+use ld4lg::autoencoder::BeamSearchConfig;
 use ld4lg::backend::DeviceChoice;
 use ld4lg::classifier::NgramClassifier;
-use ld4lg::data::{CorpusSpec, OnError};
+use ld4lg::data::CorpusSpec;
 use ld4lg::fusion::NgramTokenPrior;
 use ld4lg::pipeline::LatentDiffusionPipeline;
 use ld4lg::sampler::SamplerConfig;
-use std::sync::Arc;
 use std::time::Instant;
 
 fn main() -> anyhow::Result<()> {
@@ -41,18 +40,11 @@ fn main() -> anyhow::Result<()> {
             .map(|class| root.join(format!("data/yelp/train.{class}.txt.gz")))
             .to_vec(),
     };
-    let texts: Vec<String> = train
-        .open(OnError::Fail)?
-        .texts()
-        .collect::<Result<_, _>>()?;
-    let prior = NgramTokenPrior::train(pipeline.tokenizer(), &texts, 3)?;
+    let prior = NgramTokenPrior::train(pipeline.tokenizer(), &train.read_texts()?, 3)?;
     let beam = BeamSearchConfig::new()
         .with_beam_size(4)
         .with_no_adjacent_repeat(true);
-    let pipeline = pipeline.with_decode_strategy(DecodeStrategy::FusedBeam(
-        beam,
-        Fusion::new(Arc::new(prior), 1.0),
-    ));
+    let pipeline = pipeline.with_decode_strategy(prior.into_fused_beam(beam, 1.0));
     // Guidance rescale 1 lets large weights control without leaving the latent manifold
     // (docs/RESULTS.md, session 9).
     let sampler = SamplerConfig {

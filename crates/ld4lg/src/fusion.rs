@@ -3,10 +3,11 @@
 //! (generated) latents towards token sequences of real text.
 
 use crate::Error;
-use crate::autoencoder::TokenPrior;
+use crate::autoencoder::{BeamSearchConfig, DecodeStrategy, Fusion, TokenPrior};
 use crate::metrics::{NgramLm, NgramLmError};
 use crate::tokenizer::Tokenizer;
 use crate::tokenizer::special::{BOS_ID, EOS_ID};
+use std::sync::Arc;
 
 /// An [`NgramLm`] over a tokenizer's ids (Kneser–Ney, trained on a corpus tokenised like the
 /// decoder's targets).
@@ -42,6 +43,12 @@ impl NgramTokenPrior {
     /// The word model over id strings.
     pub fn lm(&self) -> &NgramLm {
         &self.lm
+    }
+
+    /// Beam search (`beam`) fused with this prior at `weight`, for
+    /// `LatentDiffusionPipeline::with_decode_strategy`.
+    pub fn into_fused_beam(self, beam: BeamSearchConfig, weight: f64) -> DecodeStrategy {
+        DecodeStrategy::FusedBeam(beam, Fusion::new(Arc::new(self), weight))
     }
 }
 

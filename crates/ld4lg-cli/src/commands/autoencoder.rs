@@ -1,8 +1,6 @@
 use crate::corpus::CorpusArgs;
 use clap::Args;
-use ld4lg::autoencoder::{
-    AutoencoderConfig, BeamSearchConfig, DecodeStrategy, DecoderKind, Fusion,
-};
+use ld4lg::autoencoder::{AutoencoderConfig, BeamSearchConfig, DecodeStrategy, DecoderKind};
 use ld4lg::backend::DeviceChoice;
 use ld4lg::data::{CorpusSpec, OnError};
 use ld4lg::fusion::NgramTokenPrior;
@@ -12,7 +10,6 @@ use ld4lg::train::{
     evaluate_reconstruction, train_autoencoder,
 };
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Instant;
 
 #[derive(Debug, Args)]
@@ -211,10 +208,7 @@ impl DecodeArgs {
             DecodeStrategy::Beam(config) => config,
             _ => BeamSearchConfig::new().with_beam_size(1),
         };
-        Ok(DecodeStrategy::FusedBeam(
-            beam,
-            Fusion::new(Arc::new(prior), self.fusion_weight),
-        ))
+        Ok(prior.into_fused_beam(beam, self.fusion_weight))
     }
 
     pub fn strategy(&self) -> anyhow::Result<DecodeStrategy> {

@@ -2,7 +2,7 @@
 //! when one of several candidates is picked.
 
 use clap::Args;
-use ld4lg::data::{CorpusSpec, OnError};
+use ld4lg::data::CorpusSpec;
 use ld4lg::metrics::{MbrSimilarity, NgramLm, metric_tokens, rerank};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -44,10 +44,7 @@ pub fn corpus_texts(paths: &[PathBuf]) -> anyhow::Result<Vec<String>> {
             }
         }
     };
-    Ok(spec
-        .open(OnError::Fail)?
-        .texts()
-        .collect::<Result<_, _>>()?)
+    Ok(spec.read_texts()?)
 }
 
 /// Refuses a weight flag that is negative or not finite.

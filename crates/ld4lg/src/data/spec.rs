@@ -48,6 +48,15 @@ pub enum CorpusSpec {
 }
 
 impl CorpusSpec {
+    /// Every text of the corpus, in order (labels and sources dropped), e.g. to train a
+    /// fluency or fusion model.
+    ///
+    /// # Errors
+    /// As [`Self::open`], and the first bad row.
+    pub fn read_texts(&self) -> Result<Vec<String>, DataError> {
+        self.open(OnError::Fail)?.texts().collect()
+    }
+
     /// Opens the corpus for streaming.
     ///
     /// # Errors
@@ -101,6 +110,7 @@ mod tests {
             paths: vec![text.clone()],
         };
         assert_eq!(plain.open(OnError::Fail).unwrap().count(), 2);
+        assert_eq!(plain.read_texts().unwrap(), ["one", "two"]);
 
         let missing = CorpusSpec::Plain {
             paths: vec![text, dir.path().join("missing.txt")],
