@@ -186,6 +186,17 @@ fn interpolation_edit_and_reconstruction_run() {
     for (point, texts) in candidates.iter().enumerate() {
         assert_eq!(texts, &[with_2[point].clone(), with_5[point].clone()]);
     }
+    // Only the points between the ends: the same texts, the ends neither noised nor decoded.
+    let interior = pipeline
+        .interpolate_denoised_interior_candidates(a, b, 3, 0.5, &sampler(), &[2, 5])
+        .unwrap();
+    assert_eq!(interior, candidates[1..2]);
+    assert!(
+        pipeline
+            .interpolate_denoised_interior_candidates(a, b, 2, 0.5, &sampler(), &[2])
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(pipeline.reconstruct(&["The Mill"]).unwrap().len(), 1);
 }
 

@@ -120,6 +120,30 @@ fn unconditional_candidates_are_plain_samples_and_the_most_fluent_is_kept() {
     let refused = ld4lg(&[&["generate", "-n", "2", "--candidates", "3"], &common[..]].concat());
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--fluency-corpus or --mbr"));
+    // With one candidate per text the fluency term has nothing to pick: the texts are the
+    // plain ones and the model is not trained, but a missing corpus is still refused.
+    let single = ld4lg(
+        &[
+            &["generate", "-n", "2"],
+            &common[..],
+            &["--fluency-corpus", "data/e2e/trainset.csv.gz"],
+        ]
+        .concat(),
+    );
+    let note = String::from_utf8_lossy(&single.stderr).into_owned();
+    assert!(note.contains("nothing to pick"), "{note}");
+    assert!(!note.contains("fluency model:"), "{note}");
+    assert_eq!(stdout_of(single).lines().collect::<Vec<_>>(), plain[..2]);
+    let missing = ld4lg(
+        &[
+            &["generate", "-n", "2"],
+            &common[..],
+            &["--fluency-corpus", "no/such/corpus.txt"],
+        ]
+        .concat(),
+    );
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no/such/corpus.txt"));
 }
 
 #[test]

@@ -323,14 +323,8 @@ impl LatentDiffusionPipeline {
     ) -> Result<Vec<String>, Error> {
         // One batch, every point with the same noise stream.
         let path = self.slerp_path(a, b, k)?;
-        let denoised = self.renoise_with_seeds(
-            path,
-            strength,
-            config,
-            &vec![seed; k],
-            &Conditioning::none(),
-        )?;
-        self.decode(denoised)
+        let texts = self.denoised_candidates(path, strength, config, &[seed])?;
+        Ok(texts.into_iter().flatten().collect())
     }
 
     /// [`Self::interpolate_denoised`] once per seed: for each of the `k` points, one text
@@ -345,10 +339,51 @@ impl LatentDiffusionPipeline {
         config: &SamplerConfig,
         seeds: &[u64],
     ) -> Result<Vec<Vec<String>>, Error> {
+        self.denoised_candidates(self.slerp_path(a, b, k)?, strength, config, seeds)
+    }
+
+    /// [`Self::interpolate_denoised_candidates`] for the `k − 2` points strictly between
+    /// the ends only (`result[i]` is point `i + 1`): the ends are neither noised nor
+    /// decoded, for callers that keep them as they are, e.g. as their reconstructions.
+    pub fn interpolate_denoised_interior_candidates(
+        &self,
+        a: &str,
+        b: &str,
+        k: usize,
+        strength: f64,
+        config: &SamplerConfig,
+        seeds: &[u64],
+    ) -> Result<Vec<Vec<String>>, Error> {
+        let path = self.slerp_path(a, b, k)?;
+        if k == 2 {
+            return Ok(Vec::new());
+        }
+        self.denoised_candidates(path.narrow(0, 1, k - 2), strength, config, seeds)
+    }
+
+    /// Every row of `path` noised to `strength` and denoised back once per seed (all rows
+    /// with that seed's noise), decoded: `result[row][j]` from `seeds[j]`.
+    ///
+    /// # Shapes
+    /// - `path`: `[k, l, d]`
+    fn denoised_candidates(
+        &self,
+        path: Tensor<3>,
+        strength: f64,
+        config: &SamplerConfig,
+        seeds: &[u64],
+    ) -> Result<Vec<Vec<String>>, Error> {
+        let k = path.dims()[0];
         let mut points = vec![Vec::with_capacity(seeds.len()); k];
         for &seed in seeds {
-            let texts = self.interpolate_denoised(a, b, k, strength, config, seed)?;
-            for (point, text) in points.iter_mut().zip(texts) {
+            let denoised = self.renoise_with_seeds(
+                path.clone(),
+                strength,
+                config,
+                &vec![seed; k],
+                &Conditioning::none(),
+            )?;
+            for (point, text) in points.iter_mut().zip(self.decode(denoised)?) {
                 point.push(text);
             }
         }

@@ -400,33 +400,38 @@ pub fn interpolate(args: InterpolateArgs, device: DeviceChoice) -> anyhow::Resul
                 ..ld4lg::sampler::SamplerConfig::default()
             };
             anyhow::ensure!(args.candidates > 0, "--candidates must be positive");
-            let fluency = args.fluency.model()?;
+            let fluency = args.fluency.model_for(args.candidates)?;
             let seeds: Vec<u64> = (0..args.candidates as u64).map(|j| args.seed + j).collect();
             let similarity = args.mbr.then_some(ld4lg::metrics::MbrSimilarity::Bleu);
             let pipeline = pipeline()?;
-            let mut texts: Vec<String> = pipeline
-                .interpolate_denoised_candidates(
-                    &args.from,
-                    &args.to,
-                    args.points,
-                    strength,
-                    &config,
-                    &seeds,
-                )?
-                .into_iter()
-                .map(|candidates| {
-                    let chosen = super::fluency::pick(&candidates, similarity, fluency.as_ref());
-                    candidates[chosen.unwrap_or(0)].clone()
-                })
-                .collect();
+            let denoise = if args.keep_ends {
+                ld4lg::pipeline::LatentDiffusionPipeline::interpolate_denoised_interior_candidates
+            } else {
+                ld4lg::pipeline::LatentDiffusionPipeline::interpolate_denoised_candidates
+            };
+            let mut texts: Vec<String> = denoise(
+                &pipeline,
+                &args.from,
+                &args.to,
+                args.points,
+                strength,
+                &config,
+                &seeds,
+            )?
+            .into_iter()
+            .map(|candidates| {
+                let chosen = super::fluency::pick(&candidates, similarity, fluency.as_ref());
+                candidates[chosen.unwrap_or(0)].clone()
+            })
+            .collect();
             if args.keep_ends {
                 // Without fusion: the ends' latents are exact, and a prior only pulls their
                 // texts towards the corpus.
                 let pipeline = pipeline.with_decode_strategy(args.decode.strategy()?);
-                let ends = pipeline.reconstruct(&[args.from.as_str(), args.to.as_str()])?;
-                let last = texts.len() - 1;
-                texts[0].clone_from(&ends[0]);
-                texts[last].clone_from(&ends[1]);
+                let mut ends = pipeline.reconstruct(&[args.from.as_str(), args.to.as_str()])?;
+                let last = ends.pop().expect("two ends");
+                texts.insert(0, ends.pop().expect("two ends"));
+                texts.push(last);
             }
             texts
         }

@@ -326,7 +326,7 @@ fn generate_picked(
         pipeline.class_conditioning(class, 1)?;
     }
     // Trained before sampling, so a bad corpus fails at once.
-    let fluency = args.fluency.model()?;
+    let fluency = args.fluency.model_for(args.candidates)?;
     let total = args
         .n
         .checked_mul(args.candidates)
@@ -382,7 +382,7 @@ fn generate_from_sources(
 ) -> anyhow::Result<Vec<String>> {
     let sources = super::read_lines(path)?;
     // Trained before sampling, so a bad corpus fails at once.
-    let fluency = args.fluency.model()?;
+    let fluency = args.fluency.model_for(args.candidates)?;
     let empty = sources.iter().filter(|s| s.trim().is_empty()).count();
     if empty > 0 {
         eprintln!("{empty} empty source line(s): their output lines are empty");

@@ -77,6 +77,23 @@ impl FluencyArgs {
         !self.corpus.is_empty()
     }
 
+    /// [`Self::model`] when there is a pick to make: with a single candidate per output the
+    /// term picks nothing, so the model is not trained (`None`) and a note says so.
+    pub fn model_for(&self, candidates: usize) -> anyhow::Result<Option<(NgramLm, f64)>> {
+        if candidates <= 1 && self.enabled() {
+            for path in &self.corpus {
+                anyhow::ensure!(
+                    path.is_file(),
+                    "--fluency-corpus {}: no such file",
+                    path.display()
+                );
+            }
+            eprintln!("--fluency-corpus ignored: one candidate per output, nothing to pick");
+            return Ok(None);
+        }
+        self.model()
+    }
+
     /// The trained model and its weight, `None` without `--fluency-corpus`.
     pub fn model(&self) -> anyhow::Result<Option<(NgramLm, f64)>> {
         if self.corpus.is_empty() {
