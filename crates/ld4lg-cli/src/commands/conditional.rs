@@ -8,8 +8,8 @@ use clap::{Args, Subcommand};
 use ld4lg::classifier::{NgramClassifier, NgramClassifierConfig};
 use ld4lg::data::{CorpusSpec, LabelledFile, OnError};
 use ld4lg::metrics::{
-    MbrSimilarity, generation_metrics, group_references, human_metrics, metric_tokens, rerank,
-    sentence_bleu, seq2seq_scores, text_set,
+    LeaveOneOut, MbrSimilarity, Seq2SeqScores, generation_metrics, group_references, human_metrics,
+    metric_tokens, rerank, sentence_bleu, seq2seq_scores, text_set,
 };
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -92,6 +92,11 @@ pub struct EvalSeq2SeqArgs {
     /// With --candidates: also report picks with the fluency term (alone and added to MBR).
     #[command(flatten)]
     fluency: FluencyArgs,
+    /// Also report the human figure: the first, second and third reference of each meaning
+    /// representation (with two or more) scored against its other references, each beside
+    /// --outputs scored against those same references.
+    #[arg(long)]
+    human: bool,
 }
 
 fn labelled(files: &[LabelledFile]) -> anyhow::Result<Vec<(String, String)>> {
@@ -259,17 +264,33 @@ pub fn eval_seq2seq(args: EvalSeq2SeqArgs) -> anyhow::Result<()> {
         })?;
         references.push((*refs).clone());
     }
-    let report = |name: &str, outputs: &[String]| {
-        let scores = seq2seq_scores(outputs, &references);
+    let print = |name: &str, scores: Seq2SeqScores| {
         println!(
             "{name:<22} BLEU-4 {:>6.2}  ROUGE-L {:>6.2}  ({} outputs)",
             scores.bleu, scores.rouge_l, scores.count
         );
     };
-    if let Some(path) = &args.outputs {
-        let outputs = read_lines(path)?;
-        ensure_aligned(path, outputs.len(), sources.len(), "sources")?;
-        report("outputs", &outputs);
+    let report = |name: &str, outputs: &[String]| print(name, seq2seq_scores(outputs, &references));
+    let outputs = match &args.outputs {
+        Some(path) => {
+            let outputs = read_lines(path)?;
+            ensure_aligned(path, outputs.len(), sources.len(), "sources")?;
+            report("outputs", &outputs);
+            Some(outputs)
+        }
+        None => None,
+    };
+    if args.human {
+        for held_out in 0..3 {
+            let split = LeaveOneOut::new(&references, held_out);
+            print(
+                &format!("human, ref {} held out", held_out + 1),
+                split.human_scores(),
+            );
+            if let Some(outputs) = &outputs {
+                print("outputs, same refs", split.scores_of(outputs));
+            }
+        }
     }
     if let Some(path) = &args.candidates {
         let sets: Vec<Vec<String>> = read_lines(path)?

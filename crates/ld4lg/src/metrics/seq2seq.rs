@@ -56,6 +56,52 @@ pub fn seq2seq_scores<S: AsRef<str>>(outputs: &[S], references: &[Vec<String>]) 
     }
 }
 
+/// Human references as outputs, for a figure to compare systems with: from every reference
+/// set of at least two, reference `held_out` (modulo the set's size) is taken out as the
+/// output and the others stay its references.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaveOneOut {
+    /// Index of each set used (those with two references or more).
+    pub indices: Vec<usize>,
+    /// The reference taken out of each set used.
+    pub outputs: Vec<String>,
+    /// The references left in each set used.
+    pub references: Vec<Vec<String>>,
+}
+
+impl LeaveOneOut {
+    /// Takes reference `held_out` out of every set of `references` that has two or more.
+    pub fn new(references: &[Vec<String>], held_out: usize) -> Self {
+        let mut split = Self {
+            indices: Vec::new(),
+            outputs: Vec::new(),
+            references: Vec::new(),
+        };
+        for (i, set) in references.iter().enumerate().filter(|(_, s)| s.len() >= 2) {
+            let j = held_out % set.len();
+            split.indices.push(i);
+            split.outputs.push(set[j].clone());
+            let rest = set.iter().enumerate().filter(|&(r, _)| r != j);
+            split
+                .references
+                .push(rest.map(|(_, r)| r.clone()).collect());
+        }
+        split
+    }
+
+    /// The human figure: the held-out references scored against the rest.
+    pub fn human_scores(&self) -> Seq2SeqScores {
+        seq2seq_scores(&self.outputs, &self.references)
+    }
+
+    /// `outputs` (one per reference set, as given to [`Self::new`]) scored against the same
+    /// remaining references as the human figure, so the two compare like for like.
+    pub fn scores_of<S: AsRef<str>>(&self, outputs: &[S]) -> Seq2SeqScores {
+        let picked: Vec<&str> = self.indices.iter().map(|&i| outputs[i].as_ref()).collect();
+        seq2seq_scores(&picked, &self.references)
+    }
+}
+
 /// Groups `(source, reference)` pairs by source, in order of first appearance.
 pub fn group_references(pairs: &[(String, String)]) -> (Vec<String>, Vec<Vec<String>>) {
     let mut index: HashMap<&str, usize> = HashMap::new();
@@ -92,6 +138,27 @@ mod tests {
         let (sources, refs) = group_references(&pairs);
         assert_eq!(sources, ["b", "a"]);
         assert_eq!(refs, vec![vec!["1", "3"], vec!["2"]]);
+    }
+
+    #[test]
+    fn leave_one_out_holds_out_one_reference_of_each_set_of_two_or_more() {
+        let refs: Vec<Vec<String>> = [vec!["a b c d"], vec!["e f g h", "e f g h", "x y"]]
+            .iter()
+            .map(|set| set.iter().map(|r| r.to_string()).collect())
+            .collect();
+        let split = LeaveOneOut::new(&refs, 2);
+        assert_eq!(split.indices, [1]);
+        assert_eq!(split.outputs, ["x y"]);
+        assert_eq!(split.references, vec![vec!["e f g h", "e f g h"]]);
+        // "x y" shares nothing with "e f g h".
+        assert_eq!(split.human_scores().bleu, 0.0);
+        let again = LeaveOneOut::new(&refs, 1);
+        assert_eq!(again.outputs, ["e f g h"]);
+        assert!((again.human_scores().bleu - 100.0).abs() < 1e-9);
+        // A system's outputs meet the same references (the set of one is left out).
+        let scores = split.scores_of(&["unused", "e f g h"]);
+        assert_eq!(scores.count, 1);
+        assert!((scores.bleu - 100.0).abs() < 1e-9);
     }
 
     #[test]
