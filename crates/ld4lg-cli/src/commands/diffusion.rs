@@ -3,7 +3,7 @@ use super::fluency::FluencyArgs;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use ld4lg::backend::DeviceChoice;
-use ld4lg::metrics::{MbrSimilarity, generation_metrics, human_metrics, text_set};
+use ld4lg::metrics::{MbrSimilarity, generation_metrics, human_metrics_grouped, text_set};
 use ld4lg::pipeline::LatentDiffusionPipeline;
 use ld4lg::sampler::{DdpmVariance, SamplerConfig, SamplerKind, Spacing};
 use ld4lg::train::{DiffusionRunConfig, RunConfig, train_diffusion, train_run};
@@ -236,6 +236,49 @@ pub struct EvalArgs {
     /// Also score this many human references against the rest of the pool.
     #[arg(long, default_value_t = 1000)]
     human: usize,
+    /// What the human references are scored without: themselves only (the default), every
+    /// reference of the same meaning representation, or every reference of the same venue
+    /// (the `name` slot), which dev describes under many near-identical representations.
+    #[arg(long, value_enum, default_value_t = HumanExclude::Reference)]
+    human_exclude: HumanExclude,
+}
+
+/// `ld4lg eval --human-exclude`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HumanExclude {
+    /// Leave-one-out: each reference against all the others.
+    Reference,
+    /// Without the references of the same meaning representation.
+    Meaning,
+    /// Without the references of the same venue (`name[…]`).
+    Venue,
+}
+
+/// The group of each reference for `--human-exclude`: its index, meaning representation or
+/// venue, as small integers.
+fn reference_groups(pairs: &[(String, String)], exclude: HumanExclude) -> Vec<usize> {
+    let mut ids: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    pairs
+        .iter()
+        .enumerate()
+        .map(|(i, (mr, _))| {
+            let key = match exclude {
+                HumanExclude::Reference => return i,
+                HumanExclude::Meaning => mr.as_str(),
+                HumanExclude::Venue => venue(mr),
+            };
+            let next = ids.len();
+            *ids.entry(key).or_insert(next)
+        })
+        .collect()
+}
+
+/// The value of the `name[…]` slot of an E2E meaning representation (the whole text when
+/// there is none).
+fn venue(mr: &str) -> &str {
+    mr.split_once("name[")
+        .and_then(|(_, rest)| rest.split_once(']'))
+        .map_or(mr, |(name, _)| name)
 }
 
 pub fn train(args: TrainArgs, device: DeviceChoice) -> anyhow::Result<()> {
@@ -461,11 +504,13 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<()> {
         "{} holds no samples",
         args.samples.display()
     );
-    let references = e2e_refs(&args.references)?;
+    let pairs = super::e2e_pairs(&args.references)?;
+    let groups = reference_groups(&pairs, args.human_exclude);
+    let references: Vec<String> = pairs.into_iter().map(|(_, text)| text).collect();
     let train_texts = e2e_refs(&args.train)?;
     let training = text_set(&train_texts);
     let generated = generation_metrics(&samples, &references, &training);
-    let human = human_metrics(&references, args.human, &training);
+    let human = human_metrics_grouped(&references, &groups, args.human, &training);
     // Training references are real text too, but of other meaning representations than the
     // dev pool: the score a perfect model of the training data would get.
     let n = args.human.clamp(1, train_texts.len().max(1));
@@ -517,4 +562,33 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<()> {
         generated.count, human.count, train.count
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_group_by_meaning_or_venue() {
+        let pairs: Vec<(String, String)> = [
+            ("name[The Eagle], area[riverside]", "1"),
+            ("name[The Eagle], food[French]", "2"),
+            ("name[Zizzi], area[riverside]", "3"),
+            ("name[The Eagle], area[riverside]", "4"),
+        ]
+        .iter()
+        .map(|(m, r)| (m.to_string(), r.to_string()))
+        .collect();
+        assert_eq!(
+            reference_groups(&pairs, HumanExclude::Reference),
+            [0, 1, 2, 3]
+        );
+        assert_eq!(
+            reference_groups(&pairs, HumanExclude::Meaning),
+            [0, 1, 2, 0]
+        );
+        assert_eq!(reference_groups(&pairs, HumanExclude::Venue), [0, 0, 1, 0]);
+        assert_eq!(venue("eatType[pub], name[The Mill]"), "The Mill");
+        assert_eq!(venue("eatType[pub]"), "eatType[pub]");
+    }
 }

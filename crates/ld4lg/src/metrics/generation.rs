@@ -28,24 +28,37 @@ fn words(text: &str) -> Vec<String> {
     text.split_whitespace().map(str::to_owned).collect()
 }
 
-/// For each n-gram order, the largest count of each n-gram in any one reference, the
-/// second largest, and which reference holds the largest (for leave-one-out scoring).
+/// For each n-gram order, the largest count of each n-gram in any one reference, the group
+/// of references that holds it, and the largest count in any other group (for scoring a
+/// reference against the pool without its own group).
 struct Pool {
     max_counts: [HashMap<Vec<String>, (usize, usize, usize)>; 4],
     lengths: Vec<usize>,
+    groups: Vec<usize>,
 }
 
 impl Pool {
-    fn new(references: &[Vec<String>]) -> Self {
+    /// A pool whose reference `r` belongs to group `groups[r]` (every reference its own
+    /// group when `None`).
+    fn new(references: &[Vec<String>], groups: Option<&[usize]>) -> Self {
+        let groups: Vec<usize> = match groups {
+            Some(groups) => groups.to_vec(),
+            None => (0..references.len()).collect(),
+        };
         let mut max_counts: [HashMap<Vec<String>, (usize, usize, usize)>; 4] = Default::default();
-        for (r, reference) in references.iter().enumerate() {
+        for (reference, &group) in references.iter().zip(&groups) {
             for n in 1..=4 {
                 for (gram, count) in ngram_counts(reference, n) {
-                    let entry = max_counts[n - 1].entry(gram).or_insert((0, 0, usize::MAX));
-                    if count > entry.0 {
-                        *entry = (count, entry.0, r);
-                    } else if count > entry.1 {
-                        entry.1 = count;
+                    let entry = max_counts[n - 1].entry(gram).or_insert((0, usize::MAX, 0));
+                    let (best, owner, other) = entry;
+                    if group == *owner {
+                        *best = (*best).max(count);
+                    } else if count > *best {
+                        *other = *best;
+                        *best = count;
+                        *owner = group;
+                    } else {
+                        *other = (*other).max(count);
                     }
                 }
             }
@@ -53,11 +66,12 @@ impl Pool {
         Self {
             max_counts,
             lengths: references.iter().map(Vec::len).collect(),
+            groups,
         }
     }
 
-    /// Corpus BLEU-4 of `hypotheses`, each against the pool (optionally without reference
-    /// `excluded[i]`).
+    /// Corpus BLEU-4 of `hypotheses`, each against the pool (optionally without the
+    /// references of group `excluded[i]`).
     fn bleu(&self, hypotheses: &[Vec<String>], excluded: Option<&[usize]>) -> f64 {
         let mut matches = [0usize; 4];
         let mut totals = [0usize; 4];
@@ -68,16 +82,16 @@ impl Pool {
             ref_len += self
                 .lengths
                 .iter()
-                .enumerate()
-                .filter(|(r, _)| Some(*r) != skip)
-                .map(|(_, &len)| len)
+                .zip(&self.groups)
+                .filter(|&(_, &group)| Some(group) != skip)
+                .map(|(&len, _)| len)
                 .min_by_key(|&len| (len.abs_diff(hypothesis.len()), len))
                 .unwrap_or(0);
             for n in 1..=4 {
                 for (gram, count) in ngram_counts(hypothesis, n) {
                     let clip = match self.max_counts[n - 1].get(&gram) {
-                        Some(&(_, second, owner)) if Some(owner) == skip => second,
-                        Some(&(first, _, _)) => first,
+                        Some(&(_, owner, other)) if Some(owner) == skip => other,
+                        Some(&(best, _, _)) => best,
                         None => 0,
                     };
                     matches[n - 1] += count.min(clip);
@@ -118,7 +132,10 @@ pub fn generation_metrics(
 ) -> GenerationMetrics {
     let normalise = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
     let tokenised: Vec<Vec<String>> = samples.iter().map(|s| words(s)).collect();
-    let pool = Pool::new(&references.iter().map(|r| words(r)).collect::<Vec<_>>());
+    let pool = Pool::new(
+        &references.iter().map(|r| words(r)).collect::<Vec<_>>(),
+        None,
+    );
     let mut seen = HashSet::new();
     let duplicates = samples
         .iter()
@@ -142,20 +159,33 @@ pub fn generation_metrics(
 
 /// The same metrics for `n` human references, evenly spaced through the pool (references of
 /// one meaning representation sit together), each scored against the other references
-/// (leave-one-out): the human baseline of [`generation_metrics`].
+/// (leave-one-out).
 pub fn human_metrics(
     references: &[String],
     n: usize,
     training: &HashSet<String>,
 ) -> GenerationMetrics {
+    let groups: Vec<usize> = (0..references.len()).collect();
+    human_metrics_grouped(references, &groups, n, training)
+}
+
+/// [`human_metrics`], each reference scored against the pool without every reference of its
+/// group (`groups[i]`: e.g. the same meaning representation, or the same venue).
+pub fn human_metrics_grouped(
+    references: &[String],
+    groups: &[usize],
+    n: usize,
+    training: &HashSet<String>,
+) -> GenerationMetrics {
     let n = n.min(references.len());
     let tokenised_all: Vec<Vec<String>> = references.iter().map(|r| words(r)).collect();
-    let pool = Pool::new(&tokenised_all);
+    let pool = Pool::new(&tokenised_all, Some(groups));
     let chosen: Vec<usize> = (0..n).map(|i| i * references.len() / n.max(1)).collect();
     let texts: Vec<String> = chosen.iter().map(|&i| references[i].clone()).collect();
     let hypotheses: Vec<Vec<String>> = chosen.iter().map(|&i| tokenised_all[i].clone()).collect();
+    let excluded: Vec<usize> = chosen.iter().map(|&i| groups[i]).collect();
     let mut metrics = generation_metrics(&texts, references, training);
-    metrics.pool_bleu = pool.bleu(&hypotheses, Some(&chosen));
+    metrics.pool_bleu = pool.bleu(&hypotheses, Some(&excluded));
     metrics
 }
 
@@ -200,7 +230,10 @@ mod tests {
     #[test]
     fn pool_bleu_uses_the_best_reference_and_leave_one_out_drops_its_own() {
         let references = strings(&["a b c d e", "a b c d x", "p q r s t"]);
-        let pool = Pool::new(&references.iter().map(|r| words(r)).collect::<Vec<_>>());
+        let pool = Pool::new(
+            &references.iter().map(|r| words(r)).collect::<Vec<_>>(),
+            None,
+        );
         // "a b c d e" is in the pool: 100.
         assert!((pool.bleu(&[words("a b c d e")], None) - 100.0).abs() < 1e-9);
         // Without itself, its best match is "a b c d x": p = 4/5, 3/4, 2/3, 1/2.
@@ -209,5 +242,37 @@ mod tests {
         assert!((got - expected).abs() < 1e-9, "{got} vs {expected}");
         let human = human_metrics(&references, 1, &HashSet::new());
         assert!((human.pool_bleu - expected).abs() < 1e-9);
+    }
+
+    #[test]
+    fn grouped_human_metrics_drop_the_whole_group() {
+        // With its group (the first two) left out, "a b c d e" meets only "p q r s t": 0.
+        let references = strings(&["a b c d e", "a b c d x", "p q r s t"]);
+        let none = HashSet::new();
+        let alone = human_metrics_grouped(&references, &[0, 0, 1], 1, &none);
+        assert_eq!(alone.pool_bleu, 0.0);
+        // Groups of one are plain leave-one-out.
+        let single = human_metrics_grouped(&references, &[0, 1, 2], 1, &none);
+        assert_eq!(
+            single.pool_bleu,
+            human_metrics(&references, 1, &none).pool_bleu
+        );
+        // Another group holds a worse and a better match: the better one counts, as does its
+        // length ("a b c d x", 5 words: no brevity penalty).
+        let references = strings(&["a b c d e", "a b y z", "a b c d x", "q"]);
+        let got = human_metrics_grouped(&references, &[0, 1, 1, 2], 1, &none).pool_bleu;
+        let expected = 100.0 * (0.8f64 * 0.75 * (2.0 / 3.0) * 0.5).powf(0.25);
+        assert!((got - expected).abs() < 1e-9, "{got} vs {expected}");
+        // A copy of the text in its own group does not count, whatever the order.
+        let references = strings(&["x y z w q", "a b c d e", "a b c d e", "a b c d x"]);
+        let got = human_metrics_grouped(&references, &[1, 0, 0, 2], 4, &none);
+        // Evenly spaced: texts 0 to 3; text 1 and 2 each meet "a b c d x" at best.
+        assert_eq!(got.count, 4);
+        let split = Pool::new(
+            &references.iter().map(|r| words(r)).collect::<Vec<_>>(),
+            Some(&[1, 0, 0, 2]),
+        );
+        let one = split.bleu(&[words("a b c d e")], Some(&[0]));
+        assert!((one - expected).abs() < 1e-9, "{one} vs {expected}");
     }
 }

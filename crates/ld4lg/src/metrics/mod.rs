@@ -9,7 +9,10 @@ mod similarity;
 
 pub use bleu::{corpus_bleu, ngram_counts};
 pub use fluency::{NgramLm, NgramLmError};
-pub use generation::{GenerationMetrics, diversity, generation_metrics, human_metrics, text_set};
+pub use generation::{
+    GenerationMetrics, diversity, generation_metrics, human_metrics, human_metrics_grouped,
+    text_set,
+};
 pub use seq2seq::{LeaveOneOut, Seq2SeqScores, group_references, metric_tokens, seq2seq_scores};
 pub use similarity::{
     MbrSimilarity, mbr_scores, mbr_select, rerank, rouge_l, rouge_n, sentence_bleu,
