@@ -43,7 +43,8 @@ fn main() -> anyhow::Result<()> {
         ..SamplerConfig::default()
     };
     let start = Instant::now();
-    let samples = pipeline.generate(8, &sampler, 1)?;
+    let latents = pipeline.generate_latents(8, &sampler, 1)?;
+    let samples = pipeline.decode(latents.clone())?;
     println!(
         "\n8 samples (DPM-Solver++ 2M, 50 steps, seed 1) in {:.2?}:",
         start.elapsed()
@@ -61,7 +62,7 @@ fn main() -> anyhow::Result<()> {
     };
     let prior = NgramTokenPrior::train(pipeline.tokenizer(), &train.read_texts()?, 5)?;
     let pipeline = pipeline.with_decode_strategy(prior.into_fused_beam(beam.clone(), 8.0));
-    let fused = pipeline.generate(8, &sampler, 1)?;
+    let fused = pipeline.decode(latents)?;
     println!(
         "\nThe same 8, decoded with fusion (a 5-gram model of the training texts, weight 8), in {:.2?}:",
         start.elapsed()

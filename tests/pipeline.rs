@@ -133,6 +133,10 @@ fn generation_is_non_empty_seeded_and_survives_reloading() {
     );
     // Example i depends only on seed + i.
     assert_eq!(pipeline.generate(1, &sampler(), 9).unwrap()[0], texts[2]);
+    // The latents generation decodes, available on their own.
+    let latents = pipeline.generate_latents(6, &sampler(), 7).unwrap();
+    assert_eq!(latents.dims()[0], 6);
+    assert_eq!(pipeline.decode(latents).unwrap(), texts);
     let reloaded = LatentDiffusionPipeline::load(trained_run(), &device).unwrap();
     assert_eq!(reloaded.generate(6, &sampler(), 7).unwrap(), texts);
 }

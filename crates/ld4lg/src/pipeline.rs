@@ -278,6 +278,21 @@ impl LatentDiffusionPipeline {
         self.sample_with_seeds(&seeds, config, conditioning)
     }
 
+    /// The autoencoder latents [`Self::generate`] decodes (same seeds, same latents), for
+    /// decoding one sample set several ways with [`Self::decode`].
+    ///
+    /// # Shapes
+    /// - output: `[n, l, d]`
+    pub fn generate_latents(
+        &self,
+        n: usize,
+        config: &SamplerConfig,
+        seed: u64,
+    ) -> Result<Tensor<3>, Error> {
+        let seeds = consecutive_seeds(seed, n);
+        self.sample_latents(&seeds, config, &Conditioning::none())
+    }
+
     /// One text per noise seed.
     fn sample_with_seeds(
         &self,
@@ -288,6 +303,16 @@ impl LatentDiffusionPipeline {
         if seeds.is_empty() {
             return Ok(Vec::new());
         }
+        self.decode(self.sample_latents(seeds, config, conditioning)?)
+    }
+
+    /// One autoencoder latent per noise seed (`seeds` not empty).
+    fn sample_latents(
+        &self,
+        seeds: &[u64],
+        config: &SamplerConfig,
+        conditioning: &Conditioning,
+    ) -> Result<Tensor<3>, Error> {
         let mut noise = NoiseSource::from_seeds(seeds);
         let latents = self
             .sampler(config)?
@@ -298,7 +323,7 @@ impl LatentDiffusionPipeline {
                 &self.device,
             )
             .map_err(|e| Error::Config(e.to_string()))?;
-        self.decode(self.latent_stats.denormalize(latents))
+        Ok(self.latent_stats.denormalize(latents))
     }
 
     /// `k ≥ 2` texts along the spherical path between the latents of `a` and `b`, both ends
