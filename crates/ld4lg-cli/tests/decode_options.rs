@@ -184,3 +184,69 @@ fn keep_ends_decodes_the_ends_without_noise() {
     // Without the flag an end moves.
     assert!(free[0] != ends[0] || free[2] != ends[1], "{free:?}");
 }
+
+#[test]
+fn interpolate_writes_the_candidates_it_picks_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("candidates.jsonl");
+    let run = |noise_scale: &str| {
+        let printed = stdout_of(ld4lg(&[
+            "interpolate",
+            "--checkpoint",
+            "models/e2e",
+            "--points",
+            "4",
+            "--denoise",
+            "0.6",
+            "--sampler",
+            "ddpm",
+            "--steps",
+            "8",
+            "--noise-scale",
+            noise_scale,
+            "--candidates",
+            "3",
+            "--keep-ends",
+            "--fluency-corpus",
+            "data/e2e/trainset.csv.gz",
+            "--candidates-out",
+            out.to_str().unwrap(),
+            "The Golden Curry is a family friendly restaurant near the river.",
+            "Zizzi is a cheap pub in the city centre.",
+        ]));
+        let texts: Vec<String> = printed
+            .lines()
+            .map(|l| l.split_once("  ").unwrap().1.to_string())
+            .collect();
+        let sets: Vec<Vec<String>> = std::fs::read_to_string(&out)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        (texts, sets)
+    };
+    let (texts, sets) = run("0.3");
+    // Four points, the two between the ends denoised three times each.
+    assert_eq!(texts.len(), 4);
+    assert_eq!(sets.len(), 2);
+    for (text, set) in texts[1..3].iter().zip(&sets) {
+        assert_eq!(set.len(), 3);
+        assert!(set.contains(text), "{text:?} not among {set:?}");
+    }
+    // The temperature reaches the sampler: DDPM's added noise is smaller.
+    let (_, hot) = run("1");
+    assert_ne!(sets, hot);
+    let refused = ld4lg(&[
+        "interpolate",
+        "--checkpoint",
+        "models/e2e",
+        "--denoise",
+        "0.6",
+        "--noise-scale",
+        "0",
+        "A text.",
+        "Another text.",
+    ]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("noise_scale"));
+}

@@ -285,12 +285,23 @@ pub struct InterpolateArgs {
     /// (their reconstructions), and denoise only the points between them.
     #[arg(long, requires = "denoise")]
     keep_ends: bool,
+    /// With --denoise: also write every point's candidates, one JSON array per denoised
+    /// point (the points between the ends only with --keep-ends).
+    #[arg(long, requires = "denoise")]
+    candidates_out: Option<PathBuf>,
     #[command(flatten)]
     fluency: super::fluency::FluencyArgs,
-    /// Sampler steps for --denoise (DPM-Solver++ 2M; default 25) and --invert (DDIM, each
-    /// way; default 100: inversion is first order and needs more steps to keep the ends).
+    /// Sampler steps for --denoise (default 25) and --invert (DDIM, each way; default 100:
+    /// inversion is first order and needs more steps to keep the ends).
     #[arg(long)]
     steps: Option<usize>,
+    /// Sampler for --denoise.
+    #[arg(long, value_enum, default_value = "dpm++", requires = "denoise")]
+    sampler: super::diffusion::SamplerName,
+    /// Sampling temperature for --denoise: multiplies every noise a stochastic sampler
+    /// (ddpm) adds on the way back. Below 1: more typical texts.
+    #[arg(long, default_value_t = 1.0, requires = "denoise")]
+    noise_scale: f64,
     #[command(flatten)]
     decode: DecodeArgs,
     /// Start text.
@@ -396,8 +407,8 @@ pub fn interpolate(args: InterpolateArgs, device: DeviceChoice) -> anyhow::Resul
         )?,
         (None, Some(strength)) => {
             let config = ld4lg::sampler::SamplerConfig {
-                steps: args.steps.unwrap_or(25),
-                ..ld4lg::sampler::SamplerConfig::default()
+                noise_scale: args.noise_scale,
+                ..args.sampler.config(args.steps.unwrap_or(25))
             };
             anyhow::ensure!(args.candidates > 0, "--candidates must be positive");
             let fluency = args.fluency.model_for(args.candidates)?;
@@ -409,7 +420,7 @@ pub fn interpolate(args: InterpolateArgs, device: DeviceChoice) -> anyhow::Resul
             } else {
                 ld4lg::pipeline::LatentDiffusionPipeline::interpolate_denoised_candidates
             };
-            let mut texts: Vec<String> = denoise(
+            let sets = denoise(
                 &pipeline,
                 &args.from,
                 &args.to,
@@ -417,13 +428,17 @@ pub fn interpolate(args: InterpolateArgs, device: DeviceChoice) -> anyhow::Resul
                 strength,
                 &config,
                 &seeds,
-            )?
-            .into_iter()
-            .map(|candidates| {
-                let chosen = super::fluency::pick(&candidates, similarity, fluency.as_ref());
-                candidates[chosen.unwrap_or(0)].clone()
-            })
-            .collect();
+            )?;
+            if let Some(out) = &args.candidates_out {
+                super::fluency::write_candidates(out, &sets)?;
+            }
+            let mut texts: Vec<String> = sets
+                .into_iter()
+                .map(|candidates| {
+                    let chosen = super::fluency::pick(&candidates, similarity, fluency.as_ref());
+                    candidates[chosen.unwrap_or(0)].clone()
+                })
+                .collect();
             if args.keep_ends {
                 // Without fusion: the ends' latents are exact, and a prior only pulls their
                 // texts towards the corpus.

@@ -62,9 +62,11 @@ pub struct SamplerArgs {
     noise_scale: f64,
 }
 
-impl SamplerArgs {
-    pub fn config(&self) -> SamplerConfig {
-        let kind = match self.sampler {
+impl SamplerName {
+    /// The sampler with its time spacing (DDPM: uniform in time, the others: uniform in
+    /// log-SNR) and `steps` denoiser evaluations.
+    pub fn config(self, steps: usize) -> SamplerConfig {
+        let kind = match self {
             SamplerName::DpmPlusPlus => SamplerKind::DpmSolverPlusPlus { order: 2 },
             SamplerName::DpmPlusPlus3 => SamplerKind::DpmSolverPlusPlus { order: 3 },
             SamplerName::Ddim => SamplerKind::Ddim { eta: 0.0 },
@@ -74,17 +76,25 @@ impl SamplerArgs {
         };
         SamplerConfig {
             kind,
-            steps: self.steps,
+            steps,
+            spacing: match self {
+                SamplerName::Ddpm => Spacing::UniformTime,
+                _ => Spacing::UniformLogSnr,
+            },
+            ..SamplerConfig::default()
+        }
+    }
+}
+
+impl SamplerArgs {
+    pub fn config(&self) -> SamplerConfig {
+        SamplerConfig {
             guidance_scale: self.guidance,
             guidance_rescale: self.guidance_rescale,
             guidance_interval: self.guidance_interval.as_deref().map(|v| (v[0], v[1])),
             normalize_x0: self.normalize_x0,
             noise_scale: self.noise_scale,
-            spacing: match self.sampler {
-                SamplerName::Ddpm => Spacing::UniformTime,
-                _ => Spacing::UniformLogSnr,
-            },
-            ..SamplerConfig::default()
+            ..self.sampler.config(self.steps)
         }
     }
 }
@@ -398,12 +408,7 @@ fn pick_each(
     fluency: Option<&(ld4lg::metrics::NgramLm, f64)>,
 ) -> anyhow::Result<Vec<String>> {
     if let Some(out) = &args.candidates_out {
-        let lines: Vec<String> = sets
-            .iter()
-            .map(|c| serde_json::to_string(c).expect("strings serialise"))
-            .collect();
-        std::fs::write(out, lines.join("\n") + "\n")
-            .with_context(|| format!("writing {}", out.display()))?;
+        super::fluency::write_candidates(out, &sets)?;
     }
     let similarity = args.mbr.then_some(args.mbr_similarity.into());
     Ok(sets

@@ -71,6 +71,17 @@ pub fn pick(
     )
 }
 
+/// Writes candidate sets for `--candidates-out`: one JSON array of strings per line.
+pub fn write_candidates(path: &Path, sets: &[Vec<String>]) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let lines: Vec<String> = sets
+        .iter()
+        .map(|c| serde_json::to_string(c).expect("strings serialise"))
+        .collect();
+    std::fs::write(path, lines.join("\n") + "\n")
+        .with_context(|| format!("writing {}", path.display()))
+}
+
 impl FluencyArgs {
     /// Whether a fluency term was asked for.
     pub fn enabled(&self) -> bool {
