@@ -60,6 +60,13 @@ pub struct AutoencoderConfig {
     /// that configurations saved before it existed still load).
     #[config(default = "None")]
     pub word_dropout: Option<f64>,
+    /// In training, each token of the *encoder's* input after `<s>` is replaced by `<mask>`
+    /// with this probability while the decoder still reconstructs the whole text (a
+    /// denoising autoencoder, Shen et al. 2020): texts that differ in a few words must share
+    /// a latent neighbourhood, which makes the latent space smoother between texts. `None`
+    /// or 0 disables it.
+    #[config(default = "None")]
+    pub encoder_word_dropout: Option<f64>,
     /// Parallel decoder only: train it over all `max_len` positions, as decoding runs it,
     /// instead of over the batch's longest text. Its positions attend to each other, so their
     /// number changes every output: on the E2E autoencoder, decoding over each text's own
@@ -108,6 +115,7 @@ pub struct Autoencoder {
     regularizer: LatentRegularizer,
     latent_noise: f64,
     word_dropout: f64,
+    encoder_word_dropout: f64,
     full_length_training: bool,
     d_latent: usize,
 }
@@ -275,6 +283,7 @@ impl AutoencoderConfig {
             regularizer: self.regularizer,
             latent_noise: self.latent_noise,
             word_dropout: self.word_dropout.unwrap_or(0.0),
+            encoder_word_dropout: self.encoder_word_dropout.unwrap_or(0.0),
             full_length_training: self.full_length_training.unwrap_or(false),
             d_latent: self.d_latent,
         }
@@ -377,9 +386,15 @@ impl Autoencoder {
         padding: Tensor<2, Bool>,
         training: bool,
     ) -> AutoencoderOutput {
+        let [_, seq] = ids.dims();
+        let encoder_ids = if training && self.encoder_word_dropout > 0.0 && seq > 2 {
+            drop_words(ids.clone(), self.encoder_word_dropout)
+        } else {
+            ids.clone()
+        };
         let regularized = self
             .regularizer
-            .apply(self.raw_latents(ids.clone(), padding.clone()), training);
+            .apply(self.raw_latents(encoder_ids, padding.clone()), training);
         let mut latents = regularized.latents;
         if training && self.latent_noise > 0.0 {
             let rms = latents.clone().detach().powi_scalar(2).mean().sqrt();

@@ -100,6 +100,38 @@ fn padding_content_does_not_change_the_latents() {
     }
 }
 
+#[test]
+fn encoder_word_dropout_hides_the_text_from_the_encoder_in_training_only() {
+    let _random = random_generator();
+    let device = Device::flex();
+    let model = tiny(DecoderKind::Parallel, LatentRegularizer::L2Sphere)
+        .with_encoder_word_dropout(Some(1.0))
+        .init(&device);
+    // Two texts of one length: with every token after <s> masked the encoder reads the same
+    // input for both, so the parallel decoder (which sees only the latents) predicts the same.
+    let rows = vec![vec![BOS, 5, 6, 7, 8, EOS], vec![BOS, 20, 21, 22, 23, EOS]];
+    let (ids, mask) = batch(&rows, 0, &device);
+    let predictions = |training: bool| -> Vec<Vec<i64>> {
+        let out = model.forward_loss(ids.clone(), mask.clone(), training);
+        let flat: Vec<i64> = out.predictions.into_data().try_to_vec_as().unwrap();
+        flat.chunks(flat.len() / 2).map(<[i64]>::to_vec).collect()
+    };
+    let trained = predictions(true);
+    assert_eq!(trained[0], trained[1]);
+    // Outside training the encoder reads the texts: their latents differ.
+    let latents = model.encode(ids.clone(), mask.clone());
+    let a = latents.clone().narrow(0, 0, 1);
+    let b = latents.narrow(0, 1, 1);
+    assert!(max_abs_diff(a, b) > 1e-3);
+    let evaluated = model.forward_loss(ids.clone(), mask.clone(), false);
+    let trained = model.forward_loss(ids.clone(), mask.clone(), true);
+    let (e, t) = (
+        evaluated.cross_entropy.into_scalar::<f32>(),
+        trained.cross_entropy.into_scalar::<f32>(),
+    );
+    assert!((e - t).abs() > 1e-6, "evaluation {e}, training {t}");
+}
+
 /// Trains on `rows` until every sentence is reconstructed exactly, or `max_steps`.
 fn overfit(
     config: &AutoencoderConfig,
