@@ -1,7 +1,7 @@
 //! Every shipped configuration in `configs/` parses as the run configuration its name says,
 //! and the trained models it names exist, so none rots as the configuration types change.
 
-use ld4lg::train::{AutoencoderRunConfig, DiffusionRunConfig, RunConfig};
+use ld4lg::train::{AutoencoderRunConfig, DiffusionRunConfig, LmRunConfig, RunConfig};
 use std::path::{Path, PathBuf};
 
 fn configs() -> Vec<PathBuf> {
@@ -18,7 +18,7 @@ fn configs() -> Vec<PathBuf> {
 #[test]
 fn every_configuration_parses_and_names_existing_models() {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut kinds = [0usize; 3];
+    let mut kinds = [0usize; 4];
     for path in configs() {
         let text = std::fs::read_to_string(&path).unwrap();
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
@@ -27,6 +27,11 @@ fn every_configuration_parses_and_names_existing_models() {
                 serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             kinds[0] += 1;
             Vec::new()
+        } else if name.ends_with("-lm") {
+            let config: LmRunConfig =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            kinds[3] += 1;
+            vec![config.tokenizer_from]
         } else if name.contains("autoencoder") || name.contains("decoder") {
             let config: AutoencoderRunConfig =
                 serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

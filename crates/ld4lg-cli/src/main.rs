@@ -55,6 +55,10 @@ enum Command {
     Probe(commands::probe::ProbeArgs),
     /// Decode points on the path between the latents of two texts.
     Interpolate(commands::autoencoder::InterpolateArgs),
+    /// Train (or resume) the causal language model that --fluency-lm scores candidates with.
+    TrainLm(commands::lm::TrainLmArgs),
+    /// Copy a trained language model into a model directory, with half-precision weights.
+    ExportLm(commands::lm::ExportLmArgs),
     /// Show the compiled backends and check that the chosen device computes.
     Info,
 }
@@ -81,9 +85,11 @@ fn main() -> ExitCode {
         Command::Interpolate(args) => commands::autoencoder::interpolate(args, cli.device),
         Command::Classifier(command) => commands::conditional::classifier(command),
         Command::EvalClass(args) => commands::conditional::eval_class(args),
-        Command::EvalSeq2seq(args) => commands::conditional::eval_seq2seq(args),
+        Command::EvalSeq2seq(args) => commands::conditional::eval_seq2seq(args, cli.device),
         Command::E2eSources(args) => commands::conditional::e2e_sources(args),
         Command::Probe(args) => commands::probe::run(args, cli.device),
+        Command::TrainLm(args) => commands::lm::train(args, cli.device),
+        Command::ExportLm(args) => commands::lm::export(args, cli.device),
         Command::Info => commands::info::run(cli.device),
     };
     match result {

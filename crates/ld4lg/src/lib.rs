@@ -19,6 +19,7 @@ pub mod classifier;
 pub mod data;
 mod error;
 pub mod fusion;
+pub mod lm;
 pub mod metrics;
 pub mod pipeline;
 pub mod probe;

@@ -411,7 +411,7 @@ pub fn interpolate(args: InterpolateArgs, device: DeviceChoice) -> anyhow::Resul
                 ..args.sampler.config(args.steps.unwrap_or(25))
             };
             anyhow::ensure!(args.candidates > 0, "--candidates must be positive");
-            let fluency = args.fluency.model_for(args.candidates)?;
+            let fluency = args.fluency.model_for(args.candidates, &device)?;
             let seeds: Vec<u64> = (0..args.candidates as u64).map(|j| args.seed + j).collect();
             let similarity = args.mbr.then_some(ld4lg::metrics::MbrSimilarity::Bleu);
             let pipeline = pipeline()?;
@@ -435,10 +435,10 @@ pub fn interpolate(args: InterpolateArgs, device: DeviceChoice) -> anyhow::Resul
             let mut texts: Vec<String> = sets
                 .into_iter()
                 .map(|candidates| {
-                    let chosen = super::fluency::pick(&candidates, similarity, fluency.as_ref());
-                    candidates[chosen.unwrap_or(0)].clone()
+                    let chosen = super::fluency::pick(&candidates, similarity, fluency.as_ref())?;
+                    Ok(candidates[chosen.unwrap_or(0)].clone())
                 })
-                .collect();
+                .collect::<anyhow::Result<_>>()?;
             if args.keep_ends {
                 // Without fusion: the ends' latents are exact, and a prior only pulls their
                 // texts towards the corpus.

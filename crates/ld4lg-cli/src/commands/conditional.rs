@@ -5,11 +5,12 @@ use super::fluency::FluencyArgs;
 use super::{e2e_pairs, ensure_aligned, read_lines};
 use anyhow::Context;
 use clap::{Args, Subcommand};
+use ld4lg::backend::DeviceChoice;
 use ld4lg::classifier::{NgramClassifier, NgramClassifierConfig};
 use ld4lg::data::{CorpusSpec, LabelledFile, OnError};
 use ld4lg::metrics::{
     LeaveOneOut, MbrSimilarity, Seq2SeqScores, generation_metrics, group_references, human_metrics,
-    metric_tokens, rerank, sentence_bleu, seq2seq_scores, text_set,
+    metric_tokens, rerank_scored, sentence_bleu, seq2seq_scores, text_set,
 };
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -243,7 +244,7 @@ pub fn eval_class(args: EvalClassArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn eval_seq2seq(args: EvalSeq2SeqArgs) -> anyhow::Result<()> {
+pub fn eval_seq2seq(args: EvalSeq2SeqArgs, device: DeviceChoice) -> anyhow::Result<()> {
     anyhow::ensure!(
         args.outputs.is_some() || args.candidates.is_some(),
         "give --outputs, --candidates or both"
@@ -310,37 +311,52 @@ pub fn eval_seq2seq(args: EvalSeq2SeqArgs) -> anyhow::Result<()> {
                 .collect()
         };
         report("random candidate", &pick(&|_, _| 0));
-        let fluency = args.fluency.model()?;
-        let fluency = fluency.as_ref().map(|(lm, weight)| (lm, *weight));
+        let fluency = args.fluency.model(&device.device()?)?;
+        // One fluency score per candidate of every set.
+        let fluency: Option<(Vec<Vec<f64>>, f64)> = match &fluency {
+            Some((model, weight)) => Some((
+                sets.iter()
+                    .map(|c| model.scores(c))
+                    .collect::<anyhow::Result<_>>()?,
+                *weight,
+            )),
+            None => None,
+        };
         let tokens: Vec<Vec<Vec<String>>> = sets
             .iter()
             .map(|c| c.iter().map(|t| metric_tokens(t)).collect())
             .collect();
         let mut rules = vec![
-            (format!("MBR-{k} (bleu)"), Some(MbrSimilarity::Bleu), None),
+            (format!("MBR-{k} (bleu)"), Some(MbrSimilarity::Bleu), false),
             (
                 format!("MBR-{k} (rouge-2)"),
                 Some(MbrSimilarity::Rouge2),
-                None,
+                false,
             ),
         ];
         if fluency.is_some() {
             rules.extend([
-                ("fluency".to_owned(), None, fluency),
+                ("fluency".to_owned(), None, true),
                 (
                     format!("MBR-{k} (bleu) + fl."),
                     Some(MbrSimilarity::Bleu),
-                    fluency,
+                    true,
                 ),
                 (
                     format!("MBR-{k} (rouge-2) + fl."),
                     Some(MbrSimilarity::Rouge2),
-                    fluency,
+                    true,
                 ),
             ]);
         }
-        for (name, similarity, fluency) in rules {
-            let chosen = pick(&|i, _| rerank(&tokens[i], similarity, fluency).unwrap_or(0));
+        for (name, similarity, with_fluency) in rules {
+            let chosen = pick(&|i, _| {
+                let term = fluency
+                    .as_ref()
+                    .filter(|_| with_fluency)
+                    .map(|(scores, weight)| (scores[i].as_slice(), *weight));
+                rerank_scored(&tokens[i], similarity, term).unwrap_or(0)
+            });
             report(&name, &chosen);
         }
         // Oracle: the candidate closest to the references (an upper bound for reranking).

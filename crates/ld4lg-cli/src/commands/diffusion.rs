@@ -379,7 +379,7 @@ fn generate_picked(
         pipeline.class_conditioning(class, 1)?;
     }
     // Trained before sampling, so a bad corpus fails at once.
-    let fluency = args.fluency.model_for(args.candidates)?;
+    let fluency = args.fluency.model_for(args.candidates, pipeline.device())?;
     let total = args
         .n
         .checked_mul(args.candidates)
@@ -405,20 +405,19 @@ fn generate_picked(
 fn pick_each(
     args: &GenerateArgs,
     sets: Vec<Vec<String>>,
-    fluency: Option<&(ld4lg::metrics::NgramLm, f64)>,
+    fluency: Option<&super::fluency::FluencyPick>,
 ) -> anyhow::Result<Vec<String>> {
     if let Some(out) = &args.candidates_out {
         super::fluency::write_candidates(out, &sets)?;
     }
     let similarity = args.mbr.then_some(args.mbr_similarity.into());
-    Ok(sets
-        .into_iter()
+    sets.into_iter()
         .map(|candidates| {
-            super::fluency::pick(&candidates, similarity, fluency)
+            Ok(super::fluency::pick(&candidates, similarity, fluency)?
                 .map(|chosen| candidates[chosen].clone())
-                .unwrap_or_default()
+                .unwrap_or_default())
         })
-        .collect())
+        .collect()
 }
 
 /// One output per source line (MBR-selected or the first candidate), in order.
@@ -430,7 +429,7 @@ fn generate_from_sources(
 ) -> anyhow::Result<Vec<String>> {
     let sources = super::read_lines(path)?;
     // Trained before sampling, so a bad corpus fails at once.
-    let fluency = args.fluency.model_for(args.candidates)?;
+    let fluency = args.fluency.model_for(args.candidates, pipeline.device())?;
     let empty = sources.iter().filter(|s| s.trim().is_empty()).count();
     if empty > 0 {
         eprintln!("{empty} empty source line(s): their output lines are empty");

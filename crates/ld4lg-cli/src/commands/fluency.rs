@@ -1,9 +1,11 @@
-//! `--fluency-corpus`: a word n-gram model trained at start-up, which adds a fluency term
-//! when one of several candidates is picked.
+//! `--fluency-corpus` (a word n-gram model trained at start-up) or `--fluency-lm` (a trained
+//! neural language model): a fluency term added when one of several candidates is picked.
 
 use clap::Args;
+use ld4lg::burn::tensor::Device;
 use ld4lg::data::CorpusSpec;
-use ld4lg::metrics::{MbrSimilarity, NgramLm, metric_tokens, rerank};
+use ld4lg::lm::LanguageModel;
+use ld4lg::metrics::{MbrSimilarity, NgramLm, metric_tokens, rerank_scored};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -14,10 +16,17 @@ pub struct FluencyArgs {
     /// trained at start-up on these texts: an E2E CSV (name `*.csv` or `*.csv.gz`: its
     /// references) or files of one text per line (several allowed, e.g. both Yelp classes).
     /// Use the training corpus, never the texts you evaluate on.
-    #[arg(long = "fluency-corpus", value_name = "PATH")]
+    #[arg(long = "fluency-corpus", value_name = "PATH", conflicts_with = "lm")]
     pub corpus: Vec<PathBuf>,
-    /// Weight of the fluency term: the candidate's mean log-probability per word (nats)
-    /// times this is added to its MBR score (mean similarity to the others, in [0, 1]).
+    /// Add a fluency term scored by a trained causal language model instead: a model
+    /// directory with `tokenizer.json` and `lm/` (`ld4lg train-lm`, `ld4lg export-lm`;
+    /// `models/e2e` has one). It reads whole sentences, where the n-gram model sees
+    /// `--fluency-order` words at a time.
+    #[arg(long = "fluency-lm", value_name = "DIR")]
+    pub lm: Option<PathBuf>,
+    /// Weight of the fluency term: the candidate's mean log-probability per word (n-gram
+    /// model) or per token (--fluency-lm), in nats, times this is added to its MBR score
+    /// (mean similarity to the others, in [0, 1]).
     #[arg(long = "fluency-weight", default_value_t = 0.05)]
     pub weight: f64,
     /// Order n of the fluency model.
@@ -56,19 +65,49 @@ pub fn check_weight(flag: &str, weight: f64) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The candidate that `similarity` (MBR) and the fluency term pick, compared on
+/// A fluency model: what scores a candidate's fluency (higher is more fluent).
+pub enum FluencyModel {
+    /// Word n-gram model: mean log-probability per word of [`metric_tokens`].
+    Ngram(NgramLm),
+    /// Neural language model: mean log-probability per token.
+    Neural(LanguageModel),
+}
+
+impl FluencyModel {
+    /// The fluency of each text.
+    pub fn scores(&self, texts: &[String]) -> anyhow::Result<Vec<f64>> {
+        Ok(match self {
+            Self::Ngram(lm) => texts
+                .iter()
+                .map(|t| lm.mean_log_prob(metric_tokens(t)))
+                .collect(),
+            Self::Neural(lm) => lm.mean_log_probs(texts)?,
+        })
+    }
+}
+
+/// A fluency model and the weight of its term.
+pub type FluencyPick = (FluencyModel, f64);
+
+/// The candidate that `similarity` (MBR) and the fluency term pick, MBR comparing
 /// [`metric_tokens`]; the first without either, `None` when there are none.
 pub fn pick(
     candidates: &[String],
     similarity: Option<MbrSimilarity>,
-    fluency: Option<&(NgramLm, f64)>,
-) -> Option<usize> {
+    fluency: Option<&FluencyPick>,
+) -> anyhow::Result<Option<usize>> {
     let tokens: Vec<Vec<String>> = candidates.iter().map(|c| metric_tokens(c)).collect();
-    rerank(
+    let scores = match fluency {
+        Some((model, weight)) if !candidates.is_empty() => {
+            Some((model.scores(candidates)?, *weight))
+        }
+        _ => None,
+    };
+    Ok(rerank_scored(
         &tokens,
         similarity,
-        fluency.map(|(lm, weight)| (lm, *weight)),
-    )
+        scores.as_ref().map(|(s, w)| (s.as_slice(), *w)),
+    ))
 }
 
 /// Writes candidate sets for `--candidates-out`: one JSON array of strings per line.
@@ -85,12 +124,16 @@ pub fn write_candidates(path: &Path, sets: &[Vec<String>]) -> anyhow::Result<()>
 impl FluencyArgs {
     /// Whether a fluency term was asked for.
     pub fn enabled(&self) -> bool {
-        !self.corpus.is_empty()
+        !self.corpus.is_empty() || self.lm.is_some()
     }
 
     /// [`Self::model`] when there is a pick to make: with a single candidate per output the
     /// term picks nothing, so the model is not trained (`None`) and a note says so.
-    pub fn model_for(&self, candidates: usize) -> anyhow::Result<Option<(NgramLm, f64)>> {
+    pub fn model_for(
+        &self,
+        candidates: usize,
+        device: &Device,
+    ) -> anyhow::Result<Option<FluencyPick>> {
         if candidates <= 1 && self.enabled() {
             for path in &self.corpus {
                 anyhow::ensure!(
@@ -99,18 +142,30 @@ impl FluencyArgs {
                     path.display()
                 );
             }
-            eprintln!("--fluency-corpus ignored: one candidate per output, nothing to pick");
+            if let Some(dir) = &self.lm {
+                anyhow::ensure!(
+                    dir.is_dir(),
+                    "--fluency-lm {}: no such directory",
+                    dir.display()
+                );
+            }
+            eprintln!("fluency term ignored: one candidate per output, nothing to pick");
             return Ok(None);
         }
-        self.model()
+        self.model(device)
     }
 
-    /// The trained model and its weight, `None` without `--fluency-corpus`.
-    pub fn model(&self) -> anyhow::Result<Option<(NgramLm, f64)>> {
-        if self.corpus.is_empty() {
+    /// The model and its weight, `None` without `--fluency-corpus` or `--fluency-lm`.
+    pub fn model(&self, device: &Device) -> anyhow::Result<Option<FluencyPick>> {
+        if !self.enabled() {
             return Ok(None);
         }
         check_weight("--fluency-weight", self.weight)?;
+        if let Some(dir) = &self.lm {
+            let lm = LanguageModel::load(dir, device)
+                .map_err(|e| anyhow::anyhow!("--fluency-lm {}: {e}", dir.display()))?;
+            return Ok(Some((FluencyModel::Neural(lm), self.weight)));
+        }
         let start = Instant::now();
         let texts: Vec<Vec<String>> = corpus_texts(&self.corpus)?
             .iter()
@@ -123,7 +178,7 @@ impl FluencyArgs {
             self.order,
             start.elapsed().as_secs_f64()
         );
-        Ok(Some((model, self.weight)))
+        Ok(Some((FluencyModel::Ngram(model), self.weight)))
     }
 }
 

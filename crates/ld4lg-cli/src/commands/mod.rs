@@ -3,6 +3,7 @@ pub mod conditional;
 pub mod diffusion;
 pub mod fluency;
 pub mod info;
+pub mod lm;
 pub mod probe;
 pub mod tokenizer;
 

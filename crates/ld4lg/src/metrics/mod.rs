@@ -15,7 +15,7 @@ pub use generation::{
 };
 pub use seq2seq::{LeaveOneOut, Seq2SeqScores, group_references, metric_tokens, seq2seq_scores};
 pub use similarity::{
-    MbrSimilarity, mbr_scores, mbr_select, rerank, rouge_l, rouge_n, sentence_bleu,
+    MbrSimilarity, mbr_scores, mbr_select, rerank, rerank_scored, rouge_l, rouge_n, sentence_bleu,
 };
 
 /// Share of hypotheses identical to their reference.

@@ -158,6 +158,25 @@ pub fn rerank<S: AsRef<str>>(
     similarity: Option<MbrSimilarity>,
     fluency: Option<(&NgramLm, f64)>,
 ) -> Option<usize> {
+    let scores: Option<Vec<f64>> =
+        fluency.map(|(lm, _)| candidates.iter().map(|c| lm.mean_log_prob(c)).collect());
+    rerank_scored(
+        candidates,
+        similarity,
+        scores.as_deref().zip(fluency.map(|(_, weight)| weight)),
+    )
+}
+
+/// [`rerank`] with the fluency of each candidate given (from any model, e.g. the neural
+/// [`crate::lm::LanguageModel`]): `mbr + weight · fluency[i]`.
+///
+/// # Panics
+/// When `fluency` does not have one score per candidate (a programming error).
+pub fn rerank_scored<S: AsRef<str>>(
+    candidates: &[Vec<S>],
+    similarity: Option<MbrSimilarity>,
+    fluency: Option<(&[f64], f64)>,
+) -> Option<usize> {
     let mut scores = match similarity {
         Some(similarity) => {
             let owned: Vec<Vec<&str>> = candidates
@@ -168,9 +187,14 @@ pub fn rerank<S: AsRef<str>>(
         }
         None => vec![0.0; candidates.len()],
     };
-    if let Some((lm, weight)) = fluency {
-        for (score, candidate) in scores.iter_mut().zip(candidates) {
-            *score += weight * lm.mean_log_prob(candidate);
+    if let Some((fluency, weight)) = fluency {
+        assert_eq!(
+            fluency.len(),
+            candidates.len(),
+            "one fluency score per candidate"
+        );
+        for (score, f) in scores.iter_mut().zip(fluency) {
+            *score += weight * f;
         }
     }
     argmax(&scores)

@@ -10,6 +10,7 @@ mod diffusion;
 mod ema;
 mod export;
 mod latent_stats;
+mod lm;
 mod lr;
 mod run;
 
@@ -30,5 +31,6 @@ pub use diffusion::{
 pub use ema::{EmaConfig, update_ema};
 pub use export::{export_run, load_weights, save_half};
 pub use latent_stats::LatentStats;
+pub use lm::{LmMetrics, LmRun, LmRunConfig, evaluate_lm, train_lm};
 pub use lr::{Decay, LrSchedule};
 pub use run::{FORMAT_VERSION, RunConfig, RunReport, read_run_config, train_run};

@@ -1,0 +1,70 @@
+//! A neural fluency model: a small causal transformer ([`ld4lg_lm::CausalLm`]) trained on a
+//! corpus with the autoencoder's tokenizer, which scores texts by their mean log-probability
+//! per token. It sees a whole sentence where a word n-gram model
+//! ([`crate::metrics::NgramLm`]) sees five words, so it can tell a blend of two sentences
+//! from a sentence.
+//!
+//! Train one with [`crate::train::train_lm`] (`ld4lg train-lm`); the shipped E2E model has
+//! one in `models/e2e/lm/`.
+
+use crate::Error;
+use crate::tokenizer::{EncodeOptions, Tokenizer};
+use crate::train::LmRun;
+use burn::tensor::Device;
+use std::path::Path;
+
+pub use ld4lg_lm::{CausalLm, CausalLmConfig};
+
+/// Texts scored per forward pass.
+const BATCH: usize = 64;
+
+/// A trained language model with its tokenizer, on a device.
+#[derive(Debug)]
+pub struct LanguageModel {
+    tokenizer: Tokenizer,
+    model: CausalLm,
+    device: Device,
+}
+
+impl LanguageModel {
+    /// Loads `dir/tokenizer.json` and `dir/lm/` (a run directory or a model).
+    pub fn load(dir: &Path, device: &Device) -> Result<Self, Error> {
+        let (tokenizer, model) = LmRun {
+            dir: dir.to_path_buf(),
+        }
+        .load(device)?;
+        Ok(Self {
+            tokenizer,
+            model,
+            device: device.clone(),
+        })
+    }
+
+    /// The model.
+    pub fn model(&self) -> &CausalLm {
+        &self.model
+    }
+
+    /// Mean log-probability (nats) per predicted token of each text, `</s>` included; texts
+    /// longer than the model's `max_len` are truncated (keeping `</s>`).
+    pub fn mean_log_probs<S: AsRef<str>>(&self, texts: &[S]) -> Result<Vec<f64>, Error> {
+        let mut out = Vec::with_capacity(texts.len());
+        for chunk in texts.chunks(BATCH) {
+            let batch = self
+                .tokenizer
+                .encode_batch(chunk, EncodeOptions::new(self.model.max_len()))?;
+            let (ids, padding) = batch.to_tensors(&self.device);
+            let sums: Vec<f32> = self
+                .model
+                .target_log_probs(ids, padding)
+                .sum_dim(1)
+                .into_data()
+                .try_to_vec()
+                .map_err(|e| Error::Checkpoint(format!("language model output: {e:?}")))?;
+            for (sum, len) in sums.into_iter().zip(&batch.lengths) {
+                out.push(f64::from(sum) / len.saturating_sub(1).max(1) as f64);
+            }
+        }
+        Ok(out)
+    }
+}
