@@ -70,7 +70,7 @@ pub enum FluencyModel {
     /// Word n-gram model: mean log-probability per word of [`metric_tokens`].
     Ngram(NgramLm),
     /// Neural language model: mean log-probability per token.
-    Neural(LanguageModel),
+    Neural(Box<LanguageModel>),
 }
 
 impl FluencyModel {
@@ -164,7 +164,7 @@ impl FluencyArgs {
         if let Some(dir) = &self.lm {
             let lm = LanguageModel::load(dir, device)
                 .map_err(|e| anyhow::anyhow!("--fluency-lm {}: {e}", dir.display()))?;
-            return Ok(Some((FluencyModel::Neural(lm), self.weight)));
+            return Ok(Some((FluencyModel::Neural(Box::new(lm)), self.weight)));
         }
         let start = Instant::now();
         let texts: Vec<Vec<String>> = corpus_texts(&self.corpus)?

@@ -10,7 +10,7 @@ use crate::tokenizer::{EncodeOptions, Tokenizer, TokenizerConfig, special};
 use burn::config::Config;
 use burn::module::Module;
 use burn::optim::{GradientsAccumulator, GradientsParams};
-use burn::tensor::{Device, Int, Tensor};
+use burn::tensor::{Device, Tensor};
 use ld4lg_autoencoder::{Autoencoder, AutoencoderConfig, DecodeStrategy};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -518,8 +518,8 @@ pub fn train_autoencoder(
         for micro in 0..t.accumulation {
             let global = step * t.accumulation as u64 + micro as u64;
             let indices = order.batch(t.batch_size, global);
-            let rows: Vec<&Vec<u32>> = indices.iter().map(|&i| &train_ids[i]).collect();
-            let (ids, mask) = pad_batch(&rows, &train_device);
+            let rows: Vec<&[u32]> = indices.iter().map(|&i| train_ids[i].as_slice()).collect();
+            let (ids, mask) = super::common::pad_rows(&rows, &train_device);
             let seed = step_seed(t.seed, step, micro);
             train_device.seed(seed);
             let corruption = denoised
@@ -622,38 +622,6 @@ pub fn train_autoencoder(
             Ok(metrics)
         }
     }
-}
-
-/// Pads rows of ids into `(ids, padding)` tensors.
-///
-/// # Shapes
-/// - output: `[rows, longest]` twice
-fn pad_batch(
-    rows: &[&Vec<u32>],
-    device: &Device,
-) -> (Tensor<2, Int>, Tensor<2, burn::tensor::Bool>) {
-    let len = rows.iter().map(|r| r.len()).max().unwrap_or(0);
-    let mut ids = Vec::with_capacity(rows.len() * len);
-    let mut mask = Vec::with_capacity(rows.len() * len);
-    for row in rows {
-        ids.extend(row.iter().map(|&t| i64::from(t)));
-        ids.extend(std::iter::repeat_n(
-            i64::from(special::PAD_ID),
-            len - row.len(),
-        ));
-        mask.extend(std::iter::repeat_n(false, row.len()));
-        mask.extend(std::iter::repeat_n(true, len - row.len()));
-    }
-    (
-        Tensor::from_data(
-            burn::tensor::TensorData::new(ids, [rows.len(), len]),
-            device,
-        ),
-        Tensor::from_data(
-            burn::tensor::TensorData::new(mask, [rows.len(), len]),
-            device,
-        ),
-    )
 }
 
 #[cfg(test)]

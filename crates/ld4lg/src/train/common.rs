@@ -4,6 +4,7 @@ use super::TrainingConfig;
 use crate::Error;
 use burn::optim::grad_clipping::GradientClippingConfig;
 use burn::optim::{AdamWConfig, ModuleOptimizer};
+use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::fs::File;
 use std::io::Write;
@@ -66,4 +67,27 @@ pub(crate) fn save_optimizer(optimizer: &ModuleOptimizer, path: &Path) -> Result
         .save(&tmp)
         .map_err(|e| Error::Checkpoint(format!("{}: {e}", path.display())))?;
     std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}
+
+/// Pads rows of ids into `(ids, padding)` tensors.
+///
+/// # Shapes
+/// - output: `[rows, longest]` twice
+pub(crate) fn pad_rows(rows: &[&[u32]], device: &Device) -> (Tensor<2, Int>, Tensor<2, Bool>) {
+    let len = rows.iter().map(|r| r.len()).max().unwrap_or(0);
+    let mut ids = Vec::with_capacity(rows.len() * len);
+    let mut mask = Vec::with_capacity(rows.len() * len);
+    for row in rows {
+        ids.extend(row.iter().map(|&t| i64::from(t)));
+        ids.extend(std::iter::repeat_n(
+            i64::from(crate::tokenizer::special::PAD_ID),
+            len - row.len(),
+        ));
+        mask.extend(std::iter::repeat_n(false, row.len()));
+        mask.extend(std::iter::repeat_n(true, len - row.len()));
+    }
+    (
+        Tensor::from_data(TensorData::new(ids, [rows.len(), len]), device),
+        Tensor::from_data(TensorData::new(mask, [rows.len(), len]), device),
+    )
 }

@@ -8,7 +8,7 @@ use crate::tokenizer::{EncodeOptions, Tokenizer};
 use burn::config::Config;
 use burn::module::Module;
 use burn::optim::GradientsParams;
-use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
+use burn::tensor::Device;
 use ld4lg_lm::{CausalLm, CausalLmConfig};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -108,29 +108,6 @@ impl LmRun {
     }
 }
 
-/// Pads rows of ids into `(ids, padding)` tensors.
-///
-/// # Shapes
-/// - output: `[rows, longest]` twice
-pub(crate) fn pad_rows(rows: &[&[u32]], device: &Device) -> (Tensor<2, Int>, Tensor<2, Bool>) {
-    let len = rows.iter().map(|r| r.len()).max().unwrap_or(0);
-    let mut ids = Vec::with_capacity(rows.len() * len);
-    let mut mask = Vec::with_capacity(rows.len() * len);
-    for row in rows {
-        ids.extend(row.iter().map(|&t| i64::from(t)));
-        ids.extend(std::iter::repeat_n(
-            i64::from(crate::tokenizer::special::PAD_ID),
-            len - row.len(),
-        ));
-        mask.extend(std::iter::repeat_n(false, row.len()));
-        mask.extend(std::iter::repeat_n(true, len - row.len()));
-    }
-    (
-        Tensor::from_data(TensorData::new(ids, [rows.len(), len]), device),
-        Tensor::from_data(TensorData::new(mask, [rows.len(), len]), device),
-    )
-}
-
 /// The token ids (`<s>` … `</s>`) of every text of a corpus, truncated to `max_len`.
 fn corpus_ids(
     spec: &CorpusSpec,
@@ -162,7 +139,7 @@ pub fn evaluate_lm(
     let (mut total, mut count) = (0.0f64, 0usize);
     for chunk in rows.chunks(batch_size.max(1)) {
         let refs: Vec<&[u32]> = chunk.iter().map(Vec::as_slice).collect();
-        let (ids, padding) = pad_rows(&refs, device);
+        let (ids, padding) = super::common::pad_rows(&refs, device);
         let sum = model
             .target_log_probs(ids, padding)
             .sum()
@@ -278,7 +255,7 @@ pub fn train_lm(
             .into_iter()
             .map(|i| train[i].as_slice())
             .collect();
-        let (ids, padding) = pad_rows(&rows, &train_device);
+        let (ids, padding) = super::common::pad_rows(&rows, &train_device);
         let loss = model.loss(ids, padding);
         let value = f64::from(loss.clone().into_scalar::<f32>());
         if !value.is_finite() {
