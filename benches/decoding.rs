@@ -1,7 +1,9 @@
 //! Latents → token ids through the autoregressive decoder (greedy and beam search, with its
 //! key/value cache) and the parallel decoder, on an untrained model of the E2E configuration's
 //! shape. Untrained weights never emit `</s>` early, so every run decodes all 63 positions: a
-//! fixed amount of work.
+//! fixed amount of work. The fused row adds shallow fusion with a token 5-gram model of the
+//! E2E training references (models/e2e's tokenizer), looked up for 16 tokens per hypothesis
+//! and step.
 //!
 //! `cargo bench --bench decoding`
 
@@ -9,6 +11,27 @@ use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use ld4lg::autoencoder::{AutoencoderConfig, BeamSearchConfig, DecodeStrategy, DecoderKind};
 use ld4lg::backend::DeviceChoice;
 use ld4lg::burn::tensor::{Distribution, Tensor};
+use ld4lg::data::{CorpusSpec, OnError};
+use ld4lg::fusion::NgramTokenPrior;
+use ld4lg::tokenizer::Tokenizer;
+use std::path::Path;
+
+/// Beam 4 fused with a 5-gram model of the E2E training references at weight 2.
+fn fused_beam() -> DecodeStrategy {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tokenizer = Tokenizer::from_file(repo.join("models/e2e/tokenizer.json")).unwrap();
+    let texts: Vec<String> = CorpusSpec::E2e {
+        path: repo.join("data/e2e/trainset.csv.gz"),
+    }
+    .open(OnError::Fail)
+    .unwrap()
+    .texts()
+    .collect::<Result<_, _>>()
+    .unwrap();
+    NgramTokenPrior::train(&tokenizer, &texts, 5)
+        .unwrap()
+        .into_fused_beam(BeamSearchConfig::new().with_beam_size(4), 2.0)
+}
 
 fn decode(c: &mut Criterion) {
     let device = DeviceChoice::default_compiled()
@@ -29,6 +52,11 @@ fn decode(c: &mut Criterion) {
             "autoregressive_beam4",
             DecoderKind::Autoregressive,
             DecodeStrategy::Beam(BeamSearchConfig::new().with_beam_size(4)),
+        ),
+        (
+            "autoregressive_beam4_fusion5",
+            DecoderKind::Autoregressive,
+            fused_beam(),
         ),
     ] {
         // configs/e2e-autoencoder.json's model, vocabulary of 4 000.

@@ -4,7 +4,7 @@
 
 use crate::Error;
 use crate::autoencoder::{BeamSearchConfig, DecodeStrategy, Fusion, TokenPrior};
-use crate::metrics::{NgramLm, NgramLmError};
+use crate::metrics::{NgramLm, NgramLmError, WordId};
 use crate::tokenizer::Tokenizer;
 use crate::tokenizer::special::{BOS_ID, EOS_ID};
 use std::sync::Arc;
@@ -14,6 +14,8 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub struct NgramTokenPrior {
     lm: NgramLm,
+    /// The model's word id of every token id, so that a lookup formats no strings.
+    words: Vec<WordId>,
 }
 
 impl NgramTokenPrior {
@@ -37,7 +39,10 @@ impl NgramTokenPrior {
         let lm = NgramLm::train(rows, order).map_err(|e| match e {
             NgramLmError::ZeroOrder | NgramLmError::EmptyCorpus => Error::Config(e.to_string()),
         })?;
-        Ok(Self { lm })
+        let words = (0..tokenizer.vocab_size() as u32)
+            .map(|id| lm.word_id(&id.to_string()))
+            .collect();
+        Ok(Self { lm, words })
     }
 
     /// The word model over id strings.
@@ -55,12 +60,18 @@ impl NgramTokenPrior {
 impl TokenPrior for NgramTokenPrior {
     fn log_prob(&self, context: &[u32], token: u32) -> f64 {
         let keep = self.lm.order() - 1;
-        let recent: Vec<String> = context[context.len().saturating_sub(keep)..]
+        let word = |id: u32| {
+            self.words
+                .get(id as usize)
+                .copied()
+                .unwrap_or_else(|| self.lm.word_id(&id.to_string()))
+        };
+        let recent: Vec<WordId> = context[context.len().saturating_sub(keep)..]
             .iter()
-            .map(u32::to_string)
+            .map(|&id| word(id))
             .collect();
-        let next = (token != EOS_ID).then(|| token.to_string());
-        self.lm.next_log_prob(&recent, next.as_deref())
+        self.lm
+            .next_log_prob_ids(&recent, (token != EOS_ID).then(|| word(token)))
     }
 }
 
@@ -95,5 +106,18 @@ mod tests {
         let end = prior.log_prob(inner, EOS_ID);
         assert!(end.is_finite() && end < 0.0);
         assert!(end > prior.log_prob(&inner[..1], EOS_ID));
+        // The lookup by ids equals the word model's on the ids' strings, at every position,
+        // for unseen tokens too.
+        let unseen = tokenizer.vocab_size() as u32 - 1;
+        for cut in 0..inner.len() {
+            for next in [inner[cut], unseen, EOS_ID] {
+                let words: Vec<String> = inner[..cut].iter().map(u32::to_string).collect();
+                let by_words = prior.lm().next_log_prob(
+                    &words,
+                    (next != EOS_ID).then(|| next.to_string()).as_deref(),
+                );
+                assert_eq!(prior.log_prob(&inner[..cut], next), by_words);
+            }
+        }
     }
 }

@@ -11,6 +11,12 @@ const BOS: u32 = 0;
 const EOS: u32 = 1;
 /// Id of every word not seen in training.
 const UNKNOWN: u32 = u32::MAX;
+/// Orders up to this build their n-gram on the stack when scoring one continuation.
+const MAX_STACK_ORDER: usize = 8;
+
+/// A word as an [`NgramLm`] numbers it ([`NgramLm::word_id`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct WordId(u32);
 
 /// Counts of one order: n-gram → count (raw counts at the highest order, continuation counts
 /// below, as Kneser–Ney), and per context (the first n − 1 tokens) the total and the number
@@ -170,17 +176,35 @@ impl NgramLm {
     pub fn next_log_prob<S: AsRef<str>>(&self, context: &[S], next: Option<&str>) -> f64 {
         let keep = self.order - 1;
         let recent = &context[context.len().saturating_sub(keep)..];
-        let mut gram = vec![BOS; keep - recent.len()];
-        gram.extend(
-            recent
-                .iter()
-                .map(|w| self.vocab.get(w.as_ref()).copied().unwrap_or(UNKNOWN)),
-        );
-        gram.push(match next {
-            Some(word) => self.vocab.get(word).copied().unwrap_or(UNKNOWN),
-            None => EOS,
-        });
-        self.prob(&gram).ln()
+        let recent: Vec<WordId> = recent.iter().map(|w| self.word_id(w.as_ref())).collect();
+        self.next_log_prob_ids(&recent, next.map(|w| self.word_id(w)))
+    }
+
+    /// The model's id of a word (every unseen word shares one id), for
+    /// [`next_log_prob_ids`](Self::next_log_prob_ids): callers that score many continuations
+    /// of the same words map them once.
+    pub fn word_id(&self, word: &str) -> WordId {
+        WordId(self.vocab.get(word).copied().unwrap_or(UNKNOWN))
+    }
+
+    /// [`next_log_prob`](Self::next_log_prob) on word ids.
+    pub fn next_log_prob_ids(&self, context: &[WordId], next: Option<WordId>) -> f64 {
+        let keep = self.order - 1;
+        let recent = &context[context.len().saturating_sub(keep)..];
+        let mut gram = [BOS; MAX_STACK_ORDER];
+        let n = keep + 1;
+        if n > MAX_STACK_ORDER {
+            let mut gram = vec![BOS; keep - recent.len()];
+            gram.extend(recent.iter().map(|w| w.0));
+            gram.push(next.map_or(EOS, |w| w.0));
+            return self.prob(&gram).ln();
+        }
+        let pad = keep - recent.len();
+        for (slot, word) in gram[pad..keep].iter_mut().zip(recent) {
+            *slot = word.0;
+        }
+        gram[keep] = next.map_or(EOS, |w| w.0);
+        self.prob(&gram[..n]).ln()
     }
 
     /// Natural log-probability of a sentence, its end token included.

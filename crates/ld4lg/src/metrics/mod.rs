@@ -8,7 +8,7 @@ mod seq2seq;
 mod similarity;
 
 pub use bleu::{corpus_bleu, ngram_counts};
-pub use fluency::{NgramLm, NgramLmError};
+pub use fluency::{NgramLm, NgramLmError, WordId};
 pub use generation::{
     GenerationMetrics, diversity, generation_metrics, human_metrics, human_metrics_grouped,
     text_set,
