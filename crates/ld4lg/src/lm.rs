@@ -45,26 +45,37 @@ impl LanguageModel {
         &self.model
     }
 
-    /// Mean log-probability (nats) per predicted token of each text, `</s>` included; texts
-    /// longer than the model's `max_len` are truncated (keeping `</s>`).
-    pub fn mean_log_probs<S: AsRef<str>>(&self, texts: &[S]) -> Result<Vec<f64>, Error> {
+    /// Log-probability (nats) of every predicted token of each text (the tokens after `<s>`,
+    /// `</s>` included), each given those before it; texts longer than the model's
+    /// `max_len` are truncated (keeping `</s>`).
+    pub fn token_log_probs<S: AsRef<str>>(&self, texts: &[S]) -> Result<Vec<Vec<f64>>, Error> {
         let mut out = Vec::with_capacity(texts.len());
         for chunk in texts.chunks(BATCH) {
             let batch = self
                 .tokenizer
                 .encode_batch(chunk, EncodeOptions::new(self.model.max_len()))?;
             let (ids, padding) = batch.to_tensors(&self.device);
-            let sums: Vec<f32> = self
+            let width = batch.seq_len.saturating_sub(1);
+            let values: Vec<f32> = self
                 .model
                 .target_log_probs(ids, padding)
-                .sum_dim(1)
                 .into_data()
                 .try_to_vec()
                 .map_err(|e| Error::Checkpoint(format!("language model output: {e:?}")))?;
-            for (sum, len) in sums.into_iter().zip(&batch.lengths) {
-                out.push(f64::from(sum) / len.saturating_sub(1).max(1) as f64);
+            for (row, len) in values.chunks(width.max(1)).zip(&batch.lengths) {
+                out.push(row[..len - 1].iter().map(|&v| f64::from(v)).collect());
             }
         }
         Ok(out)
+    }
+
+    /// Mean log-probability (nats) per predicted token of each text (of
+    /// [`token_log_probs`](Self::token_log_probs)).
+    pub fn mean_log_probs<S: AsRef<str>>(&self, texts: &[S]) -> Result<Vec<f64>, Error> {
+        Ok(self
+            .token_log_probs(texts)?
+            .into_iter()
+            .map(|row| row.iter().sum::<f64>() / row.len().max(1) as f64)
+            .collect())
     }
 }

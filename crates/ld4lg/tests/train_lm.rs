@@ -128,6 +128,15 @@ fn nll_falls_resumed_runs_match_and_sentences_beat_reversed_ones() {
     // Batching does not change a text's score.
     let alone = a.mean_log_probs(&probe[1..]).unwrap();
     assert!((alone[0] - sa[1]).abs() < 1e-4);
+    // One log-probability per token after <s>, </s> included; the mean is theirs.
+    let tokenizer = Tokenizer::from_file(straight.join("tokenizer.json")).unwrap();
+    let rows = a.token_log_probs(&probe).unwrap();
+    for ((row, text), mean) in rows.iter().zip(&probe).zip(&sa) {
+        // (Truncated to the model's 48 tokens, `</s>` kept.)
+        assert_eq!(row.len(), tokenizer.encode(text).unwrap().len().min(48) - 1);
+        assert!(row.iter().all(|&v| v < 0.0));
+        assert!((row.iter().sum::<f64>() / row.len() as f64 - mean).abs() < 1e-9);
+    }
 }
 
 #[test]
