@@ -11,6 +11,7 @@ use ld4lg::autoencoder::{BeamSearchConfig, DecodeStrategy};
 use ld4lg::backend::DeviceChoice;
 use ld4lg::data::CorpusSpec;
 use ld4lg::fusion::NgramTokenPrior;
+use ld4lg::lm::LanguageModel;
 use ld4lg::pipeline::LatentDiffusionPipeline;
 use ld4lg::sampler::SamplerConfig;
 use std::time::Instant;
@@ -61,7 +62,7 @@ fn main() -> anyhow::Result<()> {
         path: root.join("data/e2e/trainset.csv.gz"),
     };
     let prior = NgramTokenPrior::train(pipeline.tokenizer(), &train.read_texts()?, 5)?;
-    let pipeline = pipeline.with_decode_strategy(prior.into_fused_beam(beam.clone(), 8.0));
+    let pipeline = pipeline.with_decode_strategy(prior.clone().into_fused_beam(beam.clone(), 8.0));
     let fused = pipeline.decode(latents)?;
     println!(
         "\nThe same 8, decoded with fusion (a 5-gram model of the training texts, weight 8), in {:.2?}:",
@@ -70,7 +71,7 @@ fn main() -> anyhow::Result<()> {
     for text in &fused {
         println!("  - {text}");
     }
-    let pipeline = pipeline.with_decode_strategy(DecodeStrategy::Beam(beam));
+    let pipeline = pipeline.with_decode_strategy(DecodeStrategy::Beam(beam.clone()));
 
     let (a, b) = (
         "The Eagle is a cheap coffee shop near Burger King in the riverside area.",
@@ -78,6 +79,40 @@ fn main() -> anyhow::Result<()> {
     );
     println!("\nInterpolation (slerp between the two latents):");
     for (i, text) in pipeline.interpolate(a, b, 5)?.iter().enumerate() {
+        println!("  {:.2}  {text}", i as f64 / 4.0);
+    }
+
+    // The measured best (docs/RESULTS.md, session 18; the CLI's `interpolate --denoise 0.4
+    // --candidates 32 --keep-ends --fluency-lm models/e2e`, here with 16): every point
+    // between the ends noised to t = 0.4 and denoised back 16 times, decoded with fusion
+    // (weight 2), and the candidate the shipped language model finds most fluent kept.
+    let start = Instant::now();
+    let lm = LanguageModel::load(&model, &device)?;
+    let denoise = SamplerConfig {
+        steps: 25,
+        ..SamplerConfig::default()
+    };
+    let seeds: Vec<u64> = (1..=16).collect();
+    // The ends as reconstructed (plain beam search: their latents are exact).
+    let mut ends = pipeline.reconstruct(&[a, b])?;
+    let pipeline = pipeline.with_decode_strategy(prior.into_fused_beam(beam.clone(), 2.0));
+    let mut path = vec![ends.remove(0)];
+    for candidates in
+        pipeline.interpolate_denoised_interior_candidates(a, b, 5, 0.4, &denoise, &seeds)?
+    {
+        let fluency = lm.mean_log_probs(&candidates)?;
+        let best = (0..candidates.len())
+            .max_by(|&i, &j| fluency[i].total_cmp(&fluency[j]))
+            .context("no candidates")?;
+        path.push(candidates[best].clone());
+    }
+    path.extend(ends);
+    let pipeline = pipeline.with_decode_strategy(DecodeStrategy::Beam(beam));
+    println!(
+        "\nInterpolation through the denoiser, the most fluent of 16 per point, in {:.2?}:",
+        start.elapsed()
+    );
+    for (i, text) in path.iter().enumerate() {
         println!("  {:.2}  {text}", i as f64 / 4.0);
     }
 
