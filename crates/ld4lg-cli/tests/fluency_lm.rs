@@ -109,3 +109,76 @@ fn fluency_lm_errors_name_the_flag() {
         "{stderr}"
     );
 }
+
+#[test]
+fn train_lm_and_export_lm_make_a_model_directory_that_scores() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("lm.json");
+    std::fs::write(
+        &config,
+        r#"{
+  "train": {"format": "e2e", "path": "data/e2e/devset.csv.gz"},
+  "validation": {"format": "e2e", "path": "data/e2e/devset.csv.gz"},
+  "tokenizer_from": "no/such/dir",
+  "model": {"vocab_size": 0, "max_len": 32, "d_model": 16, "n_layers": 1, "n_heads": 2},
+  "training": {"batch_size": 8, "steps": 3, "validate_every": 3, "validation_size": 16}
+}"#,
+    )
+    .unwrap();
+    let run = dir.path().join("run");
+    let (config, run_dir) = (config.to_str().unwrap(), run.to_str().unwrap());
+    // The configuration's tokenizer directory does not exist: the flag replaces it.
+    let out = ld4lg(&["train-lm", "--config", config, "--run-dir", run_dir]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/dir"));
+    let out = ld4lg(&[
+        "train-lm",
+        "--config",
+        config,
+        "--run-dir",
+        run_dir,
+        "--tokenizer-from",
+        "models/e2e",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("validation NLL"));
+
+    let model = dir.path().join("model");
+    let out = ld4lg(&[
+        "export-lm",
+        "--checkpoint",
+        run_dir,
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lm = LanguageModel::load(&model, &Device::flex()).unwrap();
+    let scores = lm.mean_log_probs(&["The Eagle is a pub."]).unwrap();
+    assert!(scores[0] < 0.0 && scores[0].is_finite(), "{scores:?}");
+
+    // A model directory with another tokenizer is refused.
+    let other = dir.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::copy(
+        repo().join("models/yelp/tokenizer.json"),
+        other.join("tokenizer.json"),
+    )
+    .unwrap();
+    let out = ld4lg(&[
+        "export-lm",
+        "--checkpoint",
+        run_dir,
+        "--out",
+        other.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not the tokenizer"));
+}

@@ -18,6 +18,10 @@ pub struct TrainLmArgs {
     /// Number of optimiser steps (overrides the configuration; the schedule follows it).
     #[arg(long)]
     steps: Option<u64>,
+    /// The run or model whose `tokenizer.json` to use (overrides `tokenizer_from`), e.g. the
+    /// run whose candidates the model will score.
+    #[arg(long)]
+    tokenizer_from: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -35,6 +39,9 @@ pub fn train(args: TrainLmArgs, device: DeviceChoice) -> anyhow::Result<()> {
     let mut config: LmRunConfig = super::read_config(&args.config)?;
     if let Some(steps) = args.steps {
         config.training.steps = steps;
+    }
+    if let Some(dir) = args.tokenizer_from {
+        config.tokenizer_from = dir;
     }
     let start = Instant::now();
     let metrics = train_lm(
