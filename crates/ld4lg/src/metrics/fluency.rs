@@ -11,8 +11,6 @@ const BOS: u32 = 0;
 const EOS: u32 = 1;
 /// Id of every word not seen in training.
 const UNKNOWN: u32 = u32::MAX;
-/// Orders up to this build their n-gram on the stack when scoring one continuation.
-const MAX_STACK_ORDER: usize = 8;
 
 /// A word as an [`NgramLm`] numbers it ([`NgramLm::word_id`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -191,20 +189,10 @@ impl NgramLm {
     pub fn next_log_prob_ids(&self, context: &[WordId], next: Option<WordId>) -> f64 {
         let keep = self.order - 1;
         let recent = &context[context.len().saturating_sub(keep)..];
-        let mut gram = [BOS; MAX_STACK_ORDER];
-        let n = keep + 1;
-        if n > MAX_STACK_ORDER {
-            let mut gram = vec![BOS; keep - recent.len()];
-            gram.extend(recent.iter().map(|w| w.0));
-            gram.push(next.map_or(EOS, |w| w.0));
-            return self.prob(&gram).ln();
-        }
-        let pad = keep - recent.len();
-        for (slot, word) in gram[pad..keep].iter_mut().zip(recent) {
-            *slot = word.0;
-        }
-        gram[keep] = next.map_or(EOS, |w| w.0);
-        self.prob(&gram[..n]).ln()
+        let mut gram = vec![BOS; keep - recent.len()];
+        gram.extend(recent.iter().map(|w| w.0));
+        gram.push(next.map_or(EOS, |w| w.0));
+        self.prob(&gram).ln()
     }
 
     /// Natural log-probability of a sentence, its end token included.
