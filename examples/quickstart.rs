@@ -7,13 +7,14 @@
 //! ```
 
 use anyhow::Context;
-use ld4lg::autoencoder::{BeamSearchConfig, DecodeStrategy};
+use ld4lg::autoencoder::{BeamSearchConfig, DecodeStrategy, Fusion};
 use ld4lg::backend::DeviceChoice;
 use ld4lg::data::CorpusSpec;
 use ld4lg::fusion::NgramTokenPrior;
 use ld4lg::lm::LanguageModel;
 use ld4lg::pipeline::LatentDiffusionPipeline;
 use ld4lg::sampler::SamplerConfig;
+use std::sync::Arc;
 use std::time::Instant;
 
 fn main() -> anyhow::Result<()> {
@@ -62,7 +63,7 @@ fn main() -> anyhow::Result<()> {
         path: root.join("data/e2e/trainset.csv.gz"),
     };
     let prior = NgramTokenPrior::train(pipeline.tokenizer(), &train.read_texts()?, 5)?;
-    let pipeline = pipeline.with_decode_strategy(prior.clone().into_fused_beam(beam.clone(), 8.0));
+    let pipeline = pipeline.with_decode_strategy(prior.into_fused_beam(beam.clone(), 8.0));
     let fused = pipeline.decode(latents)?;
     println!(
         "\nThe same 8, decoded with fusion (a 5-gram model of the training texts, weight 8), in {:.2?}:",
@@ -82,12 +83,13 @@ fn main() -> anyhow::Result<()> {
         println!("  {:.2}  {text}", i as f64 / 4.0);
     }
 
-    // The measured best (docs/RESULTS.md, session 18; the CLI's `interpolate --denoise 0.4
-    // --candidates 32 --keep-ends --fluency-lm models/e2e`, here with 16): every point
-    // between the ends noised to t = 0.4 and denoised back 16 times, decoded with fusion
-    // (weight 2), and the candidate the shipped language model finds most fluent kept.
+    // The measured best (docs/RESULTS.md, session 19; the CLI's `interpolate --denoise 0.4
+    // --candidates 32 --keep-ends --fluency-lm models/e2e --fusion-lm models/e2e
+    // --fusion-weight 2`, here with 16): every point between the ends noised to t = 0.4 and
+    // denoised back 16 times, decoded with the shipped language model fused into beam search
+    // (weight 2), and the candidate that model finds most fluent kept.
     let start = Instant::now();
-    let lm = LanguageModel::load(&model, &device)?;
+    let lm = Arc::new(LanguageModel::load(&model, &device)?);
     let denoise = SamplerConfig {
         steps: 25,
         ..SamplerConfig::default()
@@ -95,7 +97,10 @@ fn main() -> anyhow::Result<()> {
     let seeds: Vec<u64> = (1..=16).collect();
     // The ends as reconstructed (plain beam search: their latents are exact).
     let mut ends = pipeline.reconstruct(&[a, b])?;
-    let pipeline = pipeline.with_decode_strategy(prior.into_fused_beam(beam.clone(), 2.0));
+    let pipeline = pipeline.with_decode_strategy(DecodeStrategy::FusedBeam(
+        beam.clone(),
+        Fusion::new(lm.clone(), 2.0),
+    ));
     let mut path = vec![ends.remove(0)];
     for candidates in
         pipeline.interpolate_denoised_interior_candidates(a, b, 5, 0.4, &denoise, &seeds)?

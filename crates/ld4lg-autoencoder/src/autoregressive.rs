@@ -289,45 +289,66 @@ impl AutoregressiveDecoder {
                 .map(|(tokens, _)| tokens.last().copied().unwrap_or(bos))
                 .collect();
             let log_probs = self.step(&last, &mut caches, token_embeddings.as_ref(), &device);
-            let mut row = 0;
-            // Cache row of each new alive hypothesis's parent.
-            let mut parents: Vec<usize> = Vec::new();
-            for b in 0..batch {
-                let beams = std::mem::take(&mut alive[b]);
-                let mut candidates: Vec<(usize, u32, f64)> = Vec::new();
-                for (i, (tokens, score)) in beams.iter().enumerate() {
+            // Highest score first, ties to the lower id: a total order, so selecting the top k
+            // then sorting them equals sorting the whole vocabulary.
+            let order = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+            let width = fusion.map_or(k, |f| f.candidates.max(k));
+            // The decoder's best next tokens of every alive hypothesis, in cache-row order.
+            let mut best: Vec<Vec<(u32, f32)>> = alive
+                .iter()
+                .flatten()
+                .zip(&log_probs)
+                .map(|((tokens, _), scores)| {
                     let mut banned = banned_tokens(tokens, config.no_repeat_ngram);
                     if config.no_adjacent_repeat && tokens.len() > 1 {
                         banned.extend(tokens.last());
                     }
-                    let scores = &log_probs[row + i];
                     let mut best: Vec<(u32, f32)> = scores
                         .iter()
                         .enumerate()
                         .filter(|(t, _)| !banned.contains(&(*t as u32)))
                         .map(|(t, &s)| (t as u32, s))
                         .collect();
-                    // Highest score first, ties to the lower id: a total order, so selecting
-                    // the top k then sorting them equals sorting the whole vocabulary.
-                    let order =
-                        |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
-                    let width = fusion.map_or(k, |f| f.candidates.max(k));
                     if best.len() > width {
                         best.select_nth_unstable_by(width - 1, order);
                         best.truncate(width);
                     }
-                    if let Some(fusion) = fusion {
-                        for (token, s) in &mut best {
-                            let prior = fusion.prior.log_prob(&tokens[1..], *token);
-                            *s += (fusion.weight * prior) as f32;
-                        }
-                        if best.len() > k {
-                            best.select_nth_unstable_by(k - 1, order);
-                            best.truncate(k);
-                        }
+                    best
+                })
+                .collect();
+            if let Some(fusion) = fusion {
+                // One call for all hypotheses: a neural prior scores them as one batch.
+                let contexts: Vec<&[u32]> = alive
+                    .iter()
+                    .flatten()
+                    .map(|(tokens, _)| &tokens[1..])
+                    .collect();
+                let next: Vec<Vec<u32>> = best
+                    .iter()
+                    .map(|row| row.iter().map(|&(t, _)| t).collect())
+                    .collect();
+                let priors = fusion.prior.log_probs(&contexts, &next);
+                for (row, prior) in best.iter_mut().zip(priors) {
+                    for ((_, s), p) in row.iter_mut().zip(prior) {
+                        *s += (fusion.weight * p) as f32;
                     }
-                    best.sort_by(order);
-                    for (token, s) in best {
+                    if row.len() > k {
+                        row.select_nth_unstable_by(k - 1, order);
+                        row.truncate(k);
+                    }
+                }
+            }
+            let mut best = best.into_iter();
+            let mut row = 0;
+            // Cache row of each new alive hypothesis's parent.
+            let mut parents: Vec<usize> = Vec::new();
+            for b in 0..batch {
+                let beams = std::mem::take(&mut alive[b]);
+                let mut candidates: Vec<(usize, u32, f64)> = Vec::new();
+                for (i, (_, score)) in beams.iter().enumerate() {
+                    let mut scored = best.next().unwrap_or_default();
+                    scored.sort_by(order);
+                    for (token, s) in scored {
                         candidates.push((i, token, score + f64::from(s)));
                     }
                 }

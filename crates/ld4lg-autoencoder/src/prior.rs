@@ -10,6 +10,17 @@ pub trait TokenPrior: Debug + Send + Sync {
     /// Natural log-probability of `token` after `context`, the tokens generated so far
     /// (without `<s>`); `token` may be `</s>`.
     fn log_prob(&self, context: &[u32], token: u32) -> f64;
+
+    /// For every hypothesis `i`, the log-probability of each of `tokens[i]` after
+    /// `contexts[i]`: one call per beam-search step, so that a neural model scores all
+    /// hypotheses in one batch. The default asks [`Self::log_prob`] one token at a time.
+    fn log_probs(&self, contexts: &[&[u32]], tokens: &[Vec<u32>]) -> Vec<Vec<f64>> {
+        contexts
+            .iter()
+            .zip(tokens)
+            .map(|(context, next)| next.iter().map(|&t| self.log_prob(context, t)).collect())
+            .collect()
+    }
 }
 
 /// A [`TokenPrior`] and how beam search uses it: every step ranks the `candidates` best

@@ -1,5 +1,5 @@
-//! `--fluency-lm`: the neural language model shipped in `models/e2e/lm/` picks, among each
-//! output's candidates, the one it gives the highest mean log-probability per token.
+//! `--fluency-lm` and `--fusion-lm`: the neural language model shipped in `models/e2e/lm/`
+//! picks, among each output's candidates, the one it scores highest, and steers beam search.
 
 use ld4lg::burn::tensor::Device;
 use ld4lg::lm::LanguageModel;
@@ -181,4 +181,111 @@ fn train_lm_and_export_lm_make_a_model_directory_that_scores() {
     ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not the tokenizer"));
+}
+
+fn generate(extra: &[&str]) -> Vec<String> {
+    let mut args = vec![
+        "generate",
+        "--checkpoint",
+        "models/e2e",
+        "-n",
+        "6",
+        "--steps",
+        "10",
+        "--seed",
+        "3",
+        "--beam",
+        "2",
+    ];
+    args.extend_from_slice(extra);
+    let out = ld4lg(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn fusion_with_the_language_model_makes_decoding_follow_it() {
+    let plain = generate(&[]);
+    let silent = generate(&["--fusion-lm", "models/e2e", "--fusion-weight", "0"]);
+    assert_eq!(silent, plain, "weight 0 must decode as without fusion");
+    let fused = generate(&["--fusion-lm", "models/e2e", "--fusion-weight", "3"]);
+    assert_eq!(fused.len(), plain.len());
+    assert_ne!(fused, plain);
+    // The same latents, decoded towards what the model finds likely.
+    let lm = LanguageModel::load(&repo().join("models/e2e"), &Device::flex()).unwrap();
+    let mean = |texts: &[String]| lm.mean_log_probs(texts).unwrap().iter().sum::<f64>();
+    assert!(
+        mean(&fused) > mean(&plain),
+        "{fused:?} should score above {plain:?}"
+    );
+}
+
+#[test]
+fn fusion_lm_refuses_another_tokenizer_and_the_n_gram_corpus() {
+    /// A model directory holding the shipped language model beside `tokenizer`.
+    fn beside(dir: &Path, tokenizer: &str) -> String {
+        std::fs::create_dir_all(dir.join("lm")).unwrap();
+        std::fs::write(dir.join("tokenizer.json"), tokenizer).unwrap();
+        for entry in std::fs::read_dir(repo().join("models/e2e/lm")).unwrap() {
+            let path = entry.unwrap().path();
+            std::fs::copy(&path, dir.join("lm").join(path.file_name().unwrap())).unwrap();
+        }
+        dir.to_str().unwrap().to_owned()
+    }
+    let fused = |lm: &str| {
+        let out = ld4lg(&[
+            "generate",
+            "--checkpoint",
+            "models/e2e",
+            "-n",
+            "1",
+            "--beam",
+            "2",
+            "--fusion-lm",
+            lm,
+        ]);
+        assert!(!out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // Another vocabulary (Yelp's): refused on loading, naming the flag.
+    let yelp = std::fs::read_to_string(repo().join("models/yelp/tokenizer.json")).unwrap();
+    let stderr = fused(&beside(&dir.path().join("yelp"), &yelp));
+    assert!(
+        stderr.contains("--fusion-lm") && stderr.contains("tokenizer"),
+        "{stderr}"
+    );
+    // The same vocabulary size with two tokens' ids swapped: the ids would mean other
+    // tokens, so it is refused too.
+    let e2e = std::fs::read_to_string(repo().join("models/e2e/tokenizer.json")).unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&e2e).unwrap();
+    let vocab = json["model"]["vocab"].as_object_mut().unwrap();
+    let (a, b) = (vocab["!"].clone(), vocab["#"].clone());
+    vocab.insert("!".into(), b);
+    vocab.insert("#".into(), a);
+    let stderr = fused(&beside(&dir.path().join("swapped"), &json.to_string()));
+    assert!(stderr.contains("its tokenizer is not"), "{stderr}");
+
+    let out = ld4lg(&[
+        "generate",
+        "--checkpoint",
+        "models/e2e",
+        "-n",
+        "1",
+        "--fusion-lm",
+        "models/e2e",
+        "--fusion-corpus",
+        "data/e2e/trainset.csv.gz",
+    ]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot be used with"), "{stderr}");
 }

@@ -77,21 +77,45 @@ impl CausalLm {
         self.positions.max_len()
     }
 
-    /// Next-token logits for every prefix.
+    /// Final hidden states (after the last layer norm) of every position.
     ///
     /// # Shapes
     /// - `ids`: `[batch, seq]`, `seq ≤ max_len`
-    /// - output: `[batch, seq, vocab]`, row `j` predicting token `j + 1`
-    pub fn forward(&self, ids: Tensor<2, Int>) -> Tensor<3> {
+    /// - output: `[batch, seq, d_model]`
+    fn hidden(&self, ids: Tensor<2, Int>) -> Tensor<3> {
         let seq = ids.dims()[1];
         let mut x = self.tokens.forward(ids) + self.positions.first(seq);
         for block in &self.blocks {
             // Padding follows the text, so the causal mask alone hides it from real tokens.
             x = block.forward(x, None, true, None);
         }
-        let hidden = self.norm.forward(x);
+        self.norm.forward(x)
+    }
+
+    /// Next-token logits for every prefix.
+    ///
+    /// # Shapes
+    /// - `ids`: `[batch, seq]`, `seq ≤ max_len`
+    /// - output: `[batch, seq, vocab]`, row `j` predicting token `j + 1`
+    pub fn forward(&self, ids: Tensor<2, Int>) -> Tensor<3> {
         let table = self.tokens.weight.val().transpose().unsqueeze::<3>();
-        hidden.matmul(table) + self.bias.val().unsqueeze::<3>()
+        self.hidden(ids).matmul(table) + self.bias.val().unsqueeze::<3>()
+    }
+
+    /// Log-probabilities of the token after position `last[b]` of each row, computing the
+    /// output layer for those positions only (what shallow fusion asks at every step).
+    ///
+    /// # Shapes
+    /// - `ids`: `[batch, seq]` (padding after the text), `last`: `[batch]`, each `< seq`
+    /// - output: `[batch, vocab]`
+    pub fn next_log_probs(&self, ids: Tensor<2, Int>, last: Tensor<1, Int>) -> Tensor<2> {
+        let hidden = self.hidden(ids);
+        let [batch, _, width] = hidden.dims();
+        let index = last.reshape([batch, 1, 1]).expand([batch, 1, width]);
+        let picked = hidden.gather(1, index).reshape([batch, width]);
+        let logits =
+            picked.matmul(self.tokens.weight.val().transpose()) + self.bias.val().unsqueeze::<2>();
+        log_softmax(logits, 1)
     }
 
     /// Log-probability of every token after the first given the tokens before it, 0 where

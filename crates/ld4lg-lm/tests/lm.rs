@@ -79,6 +79,34 @@ fn padding_content_changes_nothing_and_the_loss_is_the_mean_over_real_tokens() {
 }
 
 #[test]
+fn next_log_probs_are_the_full_forward_at_each_rows_last_token() {
+    let device = Device::flex();
+    let lm = tiny(&device);
+    // Rows of different lengths, padded after the text with junk.
+    let rows: [&[i64]; 3] = [&[1, 5, 6, 7, 2], &[1, 8, 0, 0, 0], &[1, 3, 9, 4, 11]];
+    let last = [3i64, 1, 4];
+    let next = lm.next_log_probs(
+        ids(&rows, &device),
+        Tensor::from_data(TensorData::new(last.to_vec(), [3]), &device),
+    );
+    assert_eq!(next.dims(), [3, 12]);
+    let next = values(next);
+    let full = values(burn::tensor::activation::log_softmax(
+        lm.forward(ids(&rows, &device)),
+        2,
+    ));
+    for (b, &j) in last.iter().enumerate() {
+        let expected = &full[(b * 5 + j as usize) * 12..][..12];
+        for (x, y) in next[b * 12..(b + 1) * 12].iter().zip(expected) {
+            assert!((x - y).abs() < 1e-5, "row {b}: {x} vs {y}");
+        }
+    }
+    // A probability distribution over the vocabulary.
+    let total: f32 = next[..12].iter().map(|v| v.exp()).sum();
+    assert!((total - 1.0).abs() < 1e-5);
+}
+
+#[test]
 fn learns_a_handful_of_sequences() {
     let device = Device::flex().autodiff();
     let mut lm = tiny(&device);

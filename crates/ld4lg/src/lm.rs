@@ -8,9 +8,11 @@
 //! one in `models/e2e/lm/`.
 
 use crate::Error;
+use crate::autoencoder::TokenPrior;
+use crate::tokenizer::special::{BOS_ID, PAD_ID};
 use crate::tokenizer::{EncodeOptions, Tokenizer};
 use crate::train::LmRun;
-use burn::tensor::Device;
+use burn::tensor::{Device, Int, Tensor, TensorData};
 use std::path::Path;
 
 pub use ld4lg_lm::{CausalLm, CausalLmConfig};
@@ -45,6 +47,11 @@ impl LanguageModel {
         &self.model
     }
 
+    /// The tokenizer it reads; as a [`TokenPrior`] it must be the decoder's.
+    pub fn tokenizer(&self) -> &Tokenizer {
+        &self.tokenizer
+    }
+
     /// Log-probability (nats) of every predicted token of each text (the tokens after `<s>`,
     /// `</s>` included), each given those before it; texts longer than the model's
     /// `max_len` are truncated (keeping `</s>`).
@@ -77,5 +84,58 @@ impl LanguageModel {
             .into_iter()
             .map(|row| row.iter().sum::<f64>() / row.len().max(1) as f64)
             .collect())
+    }
+}
+
+/// Shallow fusion with the neural model: every beam-search step scores all hypotheses in one
+/// forward pass (no cache: the model is small and the texts short). Contexts longer than the
+/// model's `max_len − 1` keep their last tokens.
+impl TokenPrior for LanguageModel {
+    fn log_prob(&self, context: &[u32], token: u32) -> f64 {
+        self.log_probs(&[context], &[vec![token]])[0][0]
+    }
+
+    fn log_probs(&self, contexts: &[&[u32]], tokens: &[Vec<u32>]) -> Vec<Vec<f64>> {
+        let mut out = Vec::with_capacity(contexts.len());
+        let keep = self.model.max_len() - 1;
+        for (contexts, tokens) in contexts.chunks(4 * BATCH).zip(tokens.chunks(4 * BATCH)) {
+            let rows: Vec<&[u32]> = contexts
+                .iter()
+                .map(|c| &c[c.len().saturating_sub(keep)..])
+                .collect();
+            let seq = 1 + rows.iter().map(|r| r.len()).max().unwrap_or(0);
+            let mut ids = Vec::with_capacity(rows.len() * seq);
+            for row in &rows {
+                ids.push(i64::from(BOS_ID));
+                ids.extend(row.iter().map(|&t| i64::from(t)));
+                ids.extend(std::iter::repeat_n(i64::from(PAD_ID), seq - 1 - row.len()));
+            }
+            let last: Vec<i64> = rows.iter().map(|r| r.len() as i64).collect();
+            let n = rows.len();
+            let log_probs = self.model.next_log_probs(
+                Tensor::<2, Int>::from_data(TensorData::new(ids, [n, seq]), &self.device),
+                Tensor::<1, Int>::from_data(TensorData::new(last, [n]), &self.device),
+            );
+            let vocab = log_probs.dims()[1];
+            // A failed read-back cannot be reported through the trait: those hypotheses get
+            // no prior (0, as weight 0) rather than a panic mid-search.
+            let values: Vec<f32> = log_probs.into_data().try_to_vec_as().unwrap_or_else(|e| {
+                tracing::warn!("language model output unreadable, fusion skipped: {e:?}");
+                Vec::new()
+            });
+            for (b, next) in tokens.iter().enumerate() {
+                out.push(
+                    next.iter()
+                        .map(|&t| {
+                            values
+                                .get(b * vocab + t as usize)
+                                .filter(|_| (t as usize) < vocab)
+                                .map_or(0.0, |&v| f64::from(v))
+                        })
+                        .collect(),
+                );
+            }
+        }
+        out
     }
 }

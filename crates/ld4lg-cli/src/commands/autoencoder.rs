@@ -1,15 +1,21 @@
 use crate::corpus::CorpusArgs;
+use anyhow::Context;
 use clap::Args;
-use ld4lg::autoencoder::{AutoencoderConfig, BeamSearchConfig, DecodeStrategy, DecoderKind};
+use ld4lg::autoencoder::{
+    AutoencoderConfig, BeamSearchConfig, DecodeStrategy, DecoderKind, Fusion,
+};
 use ld4lg::backend::DeviceChoice;
+use ld4lg::burn::tensor::Device;
 use ld4lg::data::{CorpusSpec, OnError};
 use ld4lg::fusion::NgramTokenPrior;
+use ld4lg::lm::LanguageModel;
 use ld4lg::tokenizer::{Tokenizer, TokenizerConfig};
 use ld4lg::train::{
     AutoencoderRun, AutoencoderRunConfig, DenoisedLatentsConfig, TrainingConfig,
     evaluate_reconstruction, train_autoencoder,
 };
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 #[derive(Debug, Args)]
@@ -174,8 +180,17 @@ pub struct DecodeArgs {
     /// (Kneser–Ney, the checkpoint's tokenizer, order --fusion-order) trained at start-up
     /// on these texts to the decoder's (autoregressive decoders). Files as for
     /// --fluency-corpus: an E2E CSV or one text per line. Use the training corpus.
-    #[arg(long = "fusion-corpus", value_name = "PATH")]
+    #[arg(
+        long = "fusion-corpus",
+        value_name = "PATH",
+        conflicts_with = "fusion_lm"
+    )]
     fusion_corpus: Vec<PathBuf>,
+    /// Shallow fusion with a trained neural language model instead (a directory with
+    /// `tokenizer.json` and `lm/`, e.g. models/e2e; `ld4lg train-lm`): it sees the whole
+    /// text decoded so far. Its tokenizer must be the checkpoint's.
+    #[arg(long = "fusion-lm", value_name = "DIR")]
+    fusion_lm: Option<PathBuf>,
     /// Weight of the fused log-probabilities.
     #[arg(long, default_value_t = 0.3)]
     fusion_weight: f64,
@@ -185,16 +200,43 @@ pub struct DecodeArgs {
 }
 
 impl DecodeArgs {
-    /// [`Self::strategy`] with the fusion model of --fusion-corpus, trained with the
-    /// tokenizer of the run directory `checkpoint`.
-    pub fn strategy_for(&self, checkpoint: &Path) -> anyhow::Result<DecodeStrategy> {
+    /// [`Self::strategy`] with the fusion model of --fusion-corpus (trained with the
+    /// tokenizer of the run directory `checkpoint`) or of --fusion-lm (loaded on `device`).
+    pub fn strategy_for(
+        &self,
+        checkpoint: &Path,
+        device: &Device,
+    ) -> anyhow::Result<DecodeStrategy> {
         let strategy = self.strategy()?;
-        if self.fusion_corpus.is_empty() {
+        if self.fusion_corpus.is_empty() && self.fusion_lm.is_none() {
             return Ok(strategy);
         }
         super::fluency::check_weight("--fusion-weight", self.fusion_weight)?;
         let start = Instant::now();
         let tokenizer = Tokenizer::from_file(checkpoint.join("tokenizer.json"))?;
+        let beam = match strategy {
+            DecodeStrategy::Beam(config) => config,
+            _ => BeamSearchConfig::new().with_beam_size(1),
+        };
+        if let Some(dir) = &self.fusion_lm {
+            let lm = LanguageModel::load(dir, device)
+                .with_context(|| format!("--fusion-lm {}", dir.display()))?;
+            anyhow::ensure!(
+                lm.tokenizer().to_json()? == tokenizer.to_json()?,
+                "--fusion-lm {}: its tokenizer is not {}'s; fusion adds scores of the same token ids",
+                dir.display(),
+                checkpoint.display()
+            );
+            eprintln!(
+                "fusion model: the language model of {} ({:.1}s)",
+                dir.display(),
+                start.elapsed().as_secs_f64()
+            );
+            return Ok(DecodeStrategy::FusedBeam(
+                beam,
+                Fusion::new(Arc::new(lm), self.fusion_weight),
+            ));
+        }
         let texts = super::fluency::corpus_texts(&self.fusion_corpus)?;
         anyhow::ensure!(self.fusion_order > 0, "--fusion-order must be at least 1");
         let prior = NgramTokenPrior::train(&tokenizer, &texts, self.fusion_order)?;
@@ -204,10 +246,6 @@ impl DecodeArgs {
             texts.len(),
             start.elapsed().as_secs_f64()
         );
-        let beam = match strategy {
-            DecodeStrategy::Beam(config) => config,
-            _ => BeamSearchConfig::new().with_beam_size(1),
-        };
         Ok(prior.into_fused_beam(beam, self.fusion_weight))
     }
 
@@ -331,7 +369,7 @@ pub fn reconstruct(args: ReconstructArgs, device: DeviceChoice) -> anyhow::Resul
         dir: args.checkpoint.clone(),
     };
     let (tokenizer, model) = run.load(&device)?;
-    let strategy = args.decode.strategy_for(&args.checkpoint)?;
+    let strategy = args.decode.strategy_for(&args.checkpoint, &device)?;
     let texts: Vec<String> = match &args.e2e {
         Some(path) => {
             let stream = CorpusSpec::E2e { path: path.clone() }
@@ -389,8 +427,8 @@ pub fn interpolate(args: InterpolateArgs, device: DeviceChoice) -> anyhow::Resul
         !args.fluency.enabled() || args.denoise.is_some(),
         "--fluency-corpus picks among the candidates of --denoise"
     );
-    let strategy = args.decode.strategy_for(&args.checkpoint)?;
     let device = device.device()?;
+    let strategy = args.decode.strategy_for(&args.checkpoint, &device)?;
     let pipeline = || -> anyhow::Result<ld4lg::pipeline::LatentDiffusionPipeline> {
         Ok(
             ld4lg::pipeline::LatentDiffusionPipeline::load(&args.checkpoint, &device)?

@@ -339,8 +339,9 @@ pub fn generate(args: GenerateArgs, device: DeviceChoice) -> anyhow::Result<()> 
             "--candidates without --source-file picks each text among samples: give --fluency-corpus or --mbr"
         );
     }
-    let pipeline = LatentDiffusionPipeline::load(&args.checkpoint, &device.device()?)?
-        .with_decode_strategy(args.decode.strategy_for(&args.checkpoint)?);
+    let device = device.device()?;
+    let pipeline = LatentDiffusionPipeline::load(&args.checkpoint, &device)?
+        .with_decode_strategy(args.decode.strategy_for(&args.checkpoint, &device)?);
     let config = args.sampler.config();
     let start = Instant::now();
     let texts = match &args.source_file {
@@ -446,8 +447,9 @@ fn generate_from_sources(
 
 pub fn edit(args: EditArgs, device: DeviceChoice) -> anyhow::Result<()> {
     anyhow::ensure!(args.batch_size > 0, "--batch-size must be positive");
-    let pipeline = LatentDiffusionPipeline::load(&args.checkpoint, &device.device()?)?
-        .with_decode_strategy(args.decode.strategy_for(&args.checkpoint)?);
+    let device = device.device()?;
+    let pipeline = LatentDiffusionPipeline::load(&args.checkpoint, &device)?
+        .with_decode_strategy(args.decode.strategy_for(&args.checkpoint, &device)?);
     let config = args.sampler.config();
     let texts = match &args.input {
         Some(path) => super::read_lines(path)?,
