@@ -2,7 +2,25 @@
 //! corpus with the autoencoder's tokenizer, which scores texts by their mean log-probability
 //! per token. It sees a whole sentence where a word n-gram model
 //! ([`crate::metrics::NgramLm`]) sees five words, so it can tell a blend of two sentences
-//! from a sentence.
+//! from a sentence. As a [`TokenPrior`] it is fused into beam search
+//! (`DecodeStrategy::FusedBeam`, the CLI's `--fusion-lm`), steering each decoding as it goes.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use ld4lg::autoencoder::{BeamSearchConfig, DecodeStrategy, Fusion};
+//! use ld4lg::lm::LanguageModel;
+//! use ld4lg::pipeline::LatentDiffusionPipeline;
+//! # fn main() -> Result<(), ld4lg::Error> {
+//! let device = ld4lg::burn::tensor::Device::flex();
+//! let lm = Arc::new(LanguageModel::load("models/e2e".as_ref(), &device)?);
+//! let beam = BeamSearchConfig::new().with_no_adjacent_repeat(true);
+//! let pipeline = LatentDiffusionPipeline::load("models/e2e".as_ref(), &device)?
+//!     .with_decode_strategy(DecodeStrategy::FusedBeam(beam, Fusion::new(lm.clone(), 2.0)));
+//! let texts = pipeline.interpolate("The Eagle is cheap.", "The Mill is a pub.", 5)?;
+//! let fluency = lm.mean_log_probs(&texts)?; // per text, nats per token
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! Train one with [`crate::train::train_lm`] (`ld4lg train-lm`); the shipped E2E model has
 //! one in `models/e2e/lm/`.
