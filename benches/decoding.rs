@@ -3,7 +3,9 @@
 //! shape. Untrained weights never emit `</s>` early, so every run decodes all 63 positions: a
 //! fixed amount of work. The fused row adds shallow fusion with a token 5-gram model of the
 //! E2E training references (models/e2e's tokenizer), looked up for 16 tokens per hypothesis
-//! and step.
+//! and step; the `lm_fusion` row fuses the shipped language model (`models/e2e/lm/`), one
+//! batched forward pass over all hypotheses per step (decoder tokens beyond its 3 993-token
+//! vocabulary get no prior).
 //!
 //! `cargo bench --bench decoding`
 
@@ -12,9 +14,13 @@ use ld4lg::autoencoder::{AutoencoderConfig, BeamSearchConfig, DecodeStrategy, De
 use ld4lg::backend::DeviceChoice;
 use ld4lg::burn::tensor::{Distribution, Tensor};
 use ld4lg::data::{CorpusSpec, OnError};
+use ld4lg::autoencoder::Fusion;
+use ld4lg::burn::tensor::Device;
 use ld4lg::fusion::NgramTokenPrior;
+use ld4lg::lm::LanguageModel;
 use ld4lg::tokenizer::Tokenizer;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Beam 4 fused with a 5-gram model of the E2E training references at weight 2.
 fn fused_beam() -> DecodeStrategy {
@@ -31,6 +37,16 @@ fn fused_beam() -> DecodeStrategy {
     NgramTokenPrior::train(&tokenizer, &texts, 5)
         .unwrap()
         .into_fused_beam(BeamSearchConfig::new().with_beam_size(4), 2.0)
+}
+
+/// Beam 4 fused with the shipped E2E language model at weight 2.
+fn lm_fused_beam(device: &Device) -> DecodeStrategy {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let lm = LanguageModel::load(&repo.join("models/e2e"), device).unwrap();
+    DecodeStrategy::FusedBeam(
+        BeamSearchConfig::new().with_beam_size(4),
+        Fusion::new(Arc::new(lm), 2.0),
+    )
 }
 
 fn decode(c: &mut Criterion) {
@@ -57,6 +73,11 @@ fn decode(c: &mut Criterion) {
             "autoregressive_beam4_fusion5",
             DecoderKind::Autoregressive,
             fused_beam(),
+        ),
+        (
+            "autoregressive_beam4_lm_fusion",
+            DecoderKind::Autoregressive,
+            lm_fused_beam(&device),
         ),
     ] {
         // configs/e2e-autoencoder.json's model, vocabulary of 4 000.

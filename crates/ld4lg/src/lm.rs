@@ -27,7 +27,7 @@
 
 use crate::Error;
 use crate::autoencoder::TokenPrior;
-use crate::tokenizer::special::{BOS_ID, PAD_ID};
+use crate::tokenizer::special::{BOS_ID, PAD_ID, UNK_ID};
 use crate::tokenizer::{EncodeOptions, Tokenizer};
 use crate::train::LmRun;
 use burn::tensor::{Device, Int, Tensor, TensorData};
@@ -107,7 +107,8 @@ impl LanguageModel {
 
 /// Shallow fusion with the neural model: every beam-search step scores all hypotheses in one
 /// forward pass (no cache: the model is small and the texts short). Contexts longer than the
-/// model's `max_len − 1` keep their last tokens.
+/// model's `max_len − 1` keep their last tokens; ids beyond its vocabulary (a decoder with
+/// another tokenizer) are read and scored as `<unk>`.
 impl TokenPrior for LanguageModel {
     fn log_prob(&self, context: &[u32], token: u32) -> f64 {
         self.log_probs(&[context], &[vec![token]])[0][0]
@@ -116,6 +117,8 @@ impl TokenPrior for LanguageModel {
     fn log_probs(&self, contexts: &[&[u32]], tokens: &[Vec<u32>]) -> Vec<Vec<f64>> {
         let mut out = Vec::with_capacity(contexts.len());
         let keep = self.model.max_len() - 1;
+        let vocab = self.tokenizer.vocab_size();
+        let known = |t: u32| if (t as usize) < vocab { t } else { UNK_ID };
         for (contexts, tokens) in contexts.chunks(4 * BATCH).zip(tokens.chunks(4 * BATCH)) {
             let rows: Vec<&[u32]> = contexts
                 .iter()
@@ -125,7 +128,7 @@ impl TokenPrior for LanguageModel {
             let mut ids = Vec::with_capacity(rows.len() * seq);
             for row in &rows {
                 ids.push(i64::from(BOS_ID));
-                ids.extend(row.iter().map(|&t| i64::from(t)));
+                ids.extend(row.iter().map(|&t| i64::from(known(t))));
                 ids.extend(std::iter::repeat_n(i64::from(PAD_ID), seq - 1 - row.len()));
             }
             let last: Vec<i64> = rows.iter().map(|r| r.len() as i64).collect();
@@ -134,7 +137,6 @@ impl TokenPrior for LanguageModel {
                 Tensor::<2, Int>::from_data(TensorData::new(ids, [n, seq]), &self.device),
                 Tensor::<1, Int>::from_data(TensorData::new(last, [n]), &self.device),
             );
-            let vocab = log_probs.dims()[1];
             // A failed read-back cannot be reported through the trait: those hypotheses get
             // no prior (0, as weight 0) rather than a panic mid-search.
             let values: Vec<f32> = log_probs.into_data().try_to_vec_as().unwrap_or_else(|e| {
@@ -146,8 +148,7 @@ impl TokenPrior for LanguageModel {
                     next.iter()
                         .map(|&t| {
                             values
-                                .get(b * vocab + t as usize)
-                                .filter(|_| (t as usize) < vocab)
+                                .get(b * vocab + known(t) as usize)
                                 .map_or(0.0, |&v| f64::from(v))
                         })
                         .collect(),

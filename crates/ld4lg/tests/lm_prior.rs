@@ -4,7 +4,7 @@
 use burn::tensor::Device;
 use ld4lg::autoencoder::TokenPrior;
 use ld4lg::lm::LanguageModel;
-use ld4lg::tokenizer::special::{BOS_ID, EOS_ID};
+use ld4lg::tokenizer::special::{BOS_ID, EOS_ID, UNK_ID};
 use std::path::Path;
 
 fn shipped(device: &Device) -> LanguageModel {
@@ -45,4 +45,26 @@ fn next_token_scores_of_every_prefix_match_the_whole_text_scores() {
     let ids = lm.tokenizer().encode(texts[0]).unwrap();
     let body = &ids[1..ids.len() - 1];
     assert!(lm.log_prob(body, EOS_ID) > lm.log_prob(&body[..3], EOS_ID) + 3.0);
+}
+
+#[test]
+fn ids_beyond_the_vocabulary_are_read_and_scored_as_unknown() {
+    let device = Device::flex();
+    let lm = shipped(&device);
+    let vocab = lm.tokenizer().vocab_size() as u32;
+    let ids = lm.tokenizer().encode("The Eagle is a pub.").unwrap();
+    let inner = &ids[1..ids.len() - 1];
+    let mut foreign = inner.to_vec();
+    foreign[1] = vocab + 7;
+    let mut unknown = inner.to_vec();
+    unknown[1] = UNK_ID;
+    // A decoder with a larger vocabulary: no panic, and its ids mean `<unk>`.
+    let scores = lm.log_probs(
+        &[&foreign, &unknown],
+        &[vec![EOS_ID, vocab + 1], vec![EOS_ID, UNK_ID]],
+    );
+    for (a, b) in scores[0].iter().zip(&scores[1]) {
+        assert!(a.is_finite() && a < &0.0, "{scores:?}");
+        assert!((a - b).abs() < 1e-5, "{scores:?}");
+    }
 }
