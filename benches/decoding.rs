@@ -10,12 +10,12 @@
 //! `cargo bench --bench decoding`
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use ld4lg::autoencoder::Fusion;
 use ld4lg::autoencoder::{AutoencoderConfig, BeamSearchConfig, DecodeStrategy, DecoderKind};
 use ld4lg::backend::DeviceChoice;
+use ld4lg::burn::tensor::Device;
 use ld4lg::burn::tensor::{Distribution, Tensor};
 use ld4lg::data::{CorpusSpec, OnError};
-use ld4lg::autoencoder::Fusion;
-use ld4lg::burn::tensor::Device;
 use ld4lg::fusion::NgramTokenPrior;
 use ld4lg::lm::LanguageModel;
 use ld4lg::tokenizer::Tokenizer;

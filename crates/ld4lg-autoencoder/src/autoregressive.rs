@@ -282,6 +282,8 @@ impl AutoregressiveDecoder {
         let mut alive: Vec<Vec<(Vec<u32>, f64)>> = vec![vec![(vec![bos], 0.0)]; batch];
         let mut finished: Vec<Vec<(Vec<u32>, f64)>> = vec![Vec::new(); batch];
         let mut caches = self.start_caches(memory);
+        // The prior's own state, when it keeps one, follows the rows of `caches`.
+        let mut prior_state = fusion.and_then(|f| f.prior.start(batch));
         for step in 1..self.max_len() {
             let last: Vec<u32> = alive
                 .iter()
@@ -318,16 +320,21 @@ impl AutoregressiveDecoder {
                 .collect();
             if let Some(fusion) = fusion {
                 // One call for all hypotheses: a neural prior scores them as one batch.
-                let contexts: Vec<&[u32]> = alive
-                    .iter()
-                    .flatten()
-                    .map(|(tokens, _)| &tokens[1..])
-                    .collect();
                 let next: Vec<Vec<u32>> = best
                     .iter()
                     .map(|row| row.iter().map(|&(t, _)| t).collect())
                     .collect();
-                let priors = fusion.prior.log_probs(&contexts, &next);
+                let priors = match prior_state.as_mut() {
+                    Some(state) => state.log_probs(&next),
+                    None => {
+                        let contexts: Vec<&[u32]> = alive
+                            .iter()
+                            .flatten()
+                            .map(|(tokens, _)| &tokens[1..])
+                            .collect();
+                        fusion.prior.log_probs(&contexts, &next)
+                    }
+                };
                 for (row, prior) in best.iter_mut().zip(priors) {
                     for ((_, s), p) in row.iter_mut().zip(prior) {
                         *s += (fusion.weight * p) as f32;
@@ -381,6 +388,14 @@ impl AutoregressiveDecoder {
                 break;
             }
             caches = select_rows(caches, &parents, &device);
+            if let Some(state) = prior_state.as_mut() {
+                let newest: Vec<u32> = alive
+                    .iter()
+                    .flatten()
+                    .map(|(tokens, _)| tokens.last().copied().unwrap_or(bos))
+                    .collect();
+                state.advance(&parents, &newest);
+            }
         }
         (0..batch)
             .map(|b| {

@@ -28,5 +28,5 @@ pub use expander::{LatentExpander, LatentExpanderConfig};
 pub use interpolate::{lerp, slerp};
 pub use parallel::{ParallelDecoder, ParallelDecoderConfig};
 pub use perceiver::{PerceiverConfig, PerceiverResampler};
-pub use prior::{Fusion, TokenPrior};
+pub use prior::{Fusion, PriorState, TokenPrior};
 pub use regularizer::{LatentRegularizer, RegularizedLatents, kl_to_standard_normal};

@@ -21,6 +21,24 @@ pub trait TokenPrior: Debug + Send + Sync {
             .map(|(context, next)| next.iter().map(|&t| self.log_prob(context, t)).collect())
             .collect()
     }
+
+    /// A state that follows one beam search from `rows` empty contexts, extended by one token
+    /// per step, so that a neural model keeps its keys and values instead of rereading every
+    /// prefix. `None` (the default): beam search asks [`Self::log_probs`] with whole contexts.
+    fn start(&self, rows: usize) -> Option<Box<dyn PriorState + '_>> {
+        let _ = rows;
+        None
+    }
+}
+
+/// A [`TokenPrior`]'s state during one beam search: one row per alive hypothesis.
+pub trait PriorState {
+    /// The next step's rows: row `i` continues row `parents[i]` of the current ones with
+    /// `tokens[i]`.
+    fn advance(&mut self, parents: &[usize], tokens: &[u32]);
+
+    /// For every row `i`, the log-probability of each of `next[i]` after its context.
+    fn log_probs(&mut self, next: &[Vec<u32>]) -> Vec<Vec<f64>>;
 }
 
 /// A [`TokenPrior`] and how beam search uses it: every step ranks the `candidates` best

@@ -10,4 +10,5 @@
 
 mod lm;
 
+pub use ld4lg_nn::BlockCache;
 pub use lm::{CausalLm, CausalLmConfig};

@@ -3,7 +3,7 @@ use burn::module::{Module, Param};
 use burn::nn::{Embedding, EmbeddingConfig, Initializer, LayerNorm, LayerNormConfig};
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Bool, Device, Int, Tensor};
-use ld4lg_nn::{LearnedPositions, TransformerBlock, TransformerBlockConfig};
+use ld4lg_nn::{BlockCache, LearnedPositions, TransformerBlock, TransformerBlockConfig};
 
 /// Configuration of a [`CausalLm`].
 #[derive(Config, Debug)]
@@ -115,6 +115,33 @@ impl CausalLm {
         let picked = hidden.gather(1, index).reshape([batch, width]);
         let logits =
             picked.matmul(self.tokens.weight.val().transpose()) + self.bias.val().unsqueeze::<2>();
+        log_softmax(logits, 1)
+    }
+
+    /// Empty key/value caches for [`Self::step_log_probs`], one per block.
+    pub fn start_caches(&self) -> Vec<BlockCache> {
+        self.blocks.iter().map(|b| b.start_cache(None)).collect()
+    }
+
+    /// Feeds one token per row at the next position (after those in `caches`, which grow by
+    /// it) and returns the log-probabilities of the token after it: [`Self::next_log_probs`]
+    /// at the cost of one position per row instead of the whole prefix. Positions must stay
+    /// below `max_len`.
+    ///
+    /// # Shapes
+    /// - `tokens`: `[rows]`; every cache holds `rows` rows
+    /// - output: `[rows, vocab]`
+    pub fn step_log_probs(&self, tokens: Tensor<1, Int>, caches: &mut [BlockCache]) -> Tensor<2> {
+        let rows = tokens.dims()[0];
+        let position = caches.first().map_or(0, BlockCache::len);
+        let mut x = self.tokens.forward(tokens.reshape([rows, 1])) + self.positions.at(position);
+        for (block, cache) in self.blocks.iter().zip(caches.iter_mut()) {
+            x = block.forward_step(x, cache);
+        }
+        let width = x.dims()[2];
+        let hidden = self.norm.forward(x).reshape([rows, width]);
+        let logits =
+            hidden.matmul(self.tokens.weight.val().transpose()) + self.bias.val().unsqueeze::<2>();
         log_softmax(logits, 1)
     }
 

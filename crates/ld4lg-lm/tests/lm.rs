@@ -107,6 +107,46 @@ fn next_log_probs_are_the_full_forward_at_each_rows_last_token() {
 }
 
 #[test]
+fn stepping_with_caches_equals_the_full_forward_and_follows_selected_rows() {
+    let device = Device::flex();
+    let lm = tiny(&device);
+    let rows: [&[i64]; 2] = [&[1, 5, 6, 7], &[1, 8, 3, 9]];
+    let full = values(burn::tensor::activation::log_softmax(
+        lm.forward(ids(&rows, &device)),
+        2,
+    ));
+    let token =
+        |t: &[i64]| Tensor::<1, Int>::from_data(TensorData::new(t.to_vec(), [t.len()]), &device);
+    let mut caches = lm.start_caches();
+    for j in 0..4 {
+        let step = values(lm.step_log_probs(token(&[rows[0][j], rows[1][j]]), &mut caches));
+        for b in 0..2 {
+            let expected = &full[(b * 4 + j) * 12..][..12];
+            for (x, y) in step[b * 12..(b + 1) * 12].iter().zip(expected) {
+                assert!((x - y).abs() < 1e-5, "row {b}, position {j}: {x} vs {y}");
+            }
+        }
+    }
+    // Keep row 1 twice (as beam search keeps two continuations of one hypothesis), then step:
+    // both continue row 1's prefix.
+    let index = Tensor::<1, Int>::from_data(TensorData::new(vec![1i64, 1], [2]), &device);
+    let mut caches: Vec<_> = caches
+        .into_iter()
+        .map(|c| c.select_rows(index.clone()))
+        .collect();
+    let step = values(lm.step_log_probs(token(&[2, 4]), &mut caches));
+    let direct = |last: i64| {
+        let row: [&[i64]; 1] = [&[1, 8, 3, 9, last]];
+        values(lm.next_log_probs(ids(&row, &device), token(&[4])))
+    };
+    for (b, last) in [2i64, 4].into_iter().enumerate() {
+        for (x, y) in step[b * 12..(b + 1) * 12].iter().zip(direct(last)) {
+            assert!((x - y).abs() < 1e-5, "{x} vs {y}");
+        }
+    }
+}
+
+#[test]
 fn learns_a_handful_of_sequences() {
     let device = Device::flex().autodiff();
     let mut lm = tiny(&device);

@@ -26,13 +26,14 @@
 //! one in `models/e2e/lm/`.
 
 use crate::Error;
-use crate::autoencoder::TokenPrior;
+use crate::autoencoder::{PriorState, TokenPrior};
 use crate::tokenizer::special::{BOS_ID, PAD_ID, UNK_ID};
 use crate::tokenizer::{EncodeOptions, Tokenizer};
 use crate::train::LmRun;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use std::path::Path;
 
+use ld4lg_lm::BlockCache;
 pub use ld4lg_lm::{CausalLm, CausalLmConfig};
 
 /// Texts scored per forward pass.
@@ -105,8 +106,53 @@ impl LanguageModel {
     }
 }
 
-/// Shallow fusion with the neural model: every beam-search step scores all hypotheses in one
-/// forward pass (no cache: the model is small and the texts short). Contexts longer than the
+impl LanguageModel {
+    /// The model's id for `token`: itself, or `<unk>` beyond its vocabulary.
+    fn known(&self, token: u32) -> u32 {
+        if (token as usize) < self.tokenizer.vocab_size() {
+            token
+        } else {
+            UNK_ID
+        }
+    }
+
+    /// Host copy of `[rows, vocab]` log-probabilities. A failed read-back cannot be reported
+    /// through [`TokenPrior`]: it gives no prior (0, as weight 0) rather than a panic
+    /// mid-search.
+    fn host(log_probs: Tensor<2>) -> Vec<f32> {
+        log_probs.into_data().try_to_vec_as().unwrap_or_else(|e| {
+            tracing::warn!("language model output unreadable, fusion skipped: {e:?}");
+            Vec::new()
+        })
+    }
+
+    /// `next[b]`'s entries of row `b` of host log-probabilities `values`.
+    fn pick(&self, values: &[f32], next: &[Vec<u32>]) -> Vec<Vec<f64>> {
+        let vocab = self.tokenizer.vocab_size();
+        next.iter()
+            .enumerate()
+            .map(|(b, tokens)| {
+                tokens
+                    .iter()
+                    .map(|&t| {
+                        values
+                            .get(b * vocab + self.known(t) as usize)
+                            .map_or(0.0, |&v| f64::from(v))
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn ids(&self, tokens: &[u32]) -> Tensor<1, Int> {
+        let ids = tokens.iter().map(|&t| i64::from(self.known(t))).collect();
+        Tensor::from_data(TensorData::new(ids, [tokens.len()]), &self.device)
+    }
+}
+
+/// Shallow fusion with the neural model: beam search follows its hypotheses with the model's
+/// key/value caches ([`TokenPrior::start`]), one position per hypothesis and step; asked with
+/// whole contexts, it scores them in one padded forward pass. Contexts longer than the
 /// model's `max_len − 1` keep their last tokens; ids beyond its vocabulary (a decoder with
 /// another tokenizer) are read and scored as `<unk>`.
 impl TokenPrior for LanguageModel {
@@ -114,11 +160,23 @@ impl TokenPrior for LanguageModel {
         self.log_probs(&[context], &[vec![token]])[0][0]
     }
 
+    fn start(&self, rows: usize) -> Option<Box<dyn PriorState + '_>> {
+        let mut caches = self.model.start_caches();
+        let values = Self::host(
+            self.model
+                .step_log_probs(self.ids(&vec![BOS_ID; rows]), &mut caches),
+        );
+        Some(Box::new(LmSearch {
+            lm: self,
+            caches: Some(caches),
+            contexts: vec![Vec::new(); rows],
+            values,
+        }))
+    }
+
     fn log_probs(&self, contexts: &[&[u32]], tokens: &[Vec<u32>]) -> Vec<Vec<f64>> {
         let mut out = Vec::with_capacity(contexts.len());
         let keep = self.model.max_len() - 1;
-        let vocab = self.tokenizer.vocab_size();
-        let known = |t: u32| if (t as usize) < vocab { t } else { UNK_ID };
         for (contexts, tokens) in contexts.chunks(4 * BATCH).zip(tokens.chunks(4 * BATCH)) {
             let rows: Vec<&[u32]> = contexts
                 .iter()
@@ -128,7 +186,7 @@ impl TokenPrior for LanguageModel {
             let mut ids = Vec::with_capacity(rows.len() * seq);
             for row in &rows {
                 ids.push(i64::from(BOS_ID));
-                ids.extend(row.iter().map(|&t| i64::from(known(t))));
+                ids.extend(row.iter().map(|&t| i64::from(self.known(t))));
                 ids.extend(std::iter::repeat_n(i64::from(PAD_ID), seq - 1 - row.len()));
             }
             let last: Vec<i64> = rows.iter().map(|r| r.len() as i64).collect();
@@ -137,24 +195,67 @@ impl TokenPrior for LanguageModel {
                 Tensor::<2, Int>::from_data(TensorData::new(ids, [n, seq]), &self.device),
                 Tensor::<1, Int>::from_data(TensorData::new(last, [n]), &self.device),
             );
-            // A failed read-back cannot be reported through the trait: those hypotheses get
-            // no prior (0, as weight 0) rather than a panic mid-search.
-            let values: Vec<f32> = log_probs.into_data().try_to_vec_as().unwrap_or_else(|e| {
-                tracing::warn!("language model output unreadable, fusion skipped: {e:?}");
-                Vec::new()
-            });
-            for (b, next) in tokens.iter().enumerate() {
-                out.push(
-                    next.iter()
-                        .map(|&t| {
-                            values
-                                .get(b * vocab + known(t) as usize)
-                                .map_or(0.0, |&v| f64::from(v))
-                        })
-                        .collect(),
-                );
-            }
+            out.extend(self.pick(&Self::host(log_probs), tokens));
         }
         out
+    }
+}
+
+/// One beam search's state: the alive hypotheses' contexts and the model's caches of them.
+struct LmSearch<'a> {
+    lm: &'a LanguageModel,
+    /// `None` once the contexts reach the model's `max_len`: from then on every step rereads
+    /// their last tokens.
+    caches: Option<Vec<BlockCache>>,
+    contexts: Vec<Vec<u32>>,
+    /// `[rows, vocab]` log-probabilities of the token after each context (with caches).
+    values: Vec<f32>,
+}
+
+impl PriorState for LmSearch<'_> {
+    fn advance(&mut self, parents: &[usize], tokens: &[u32]) {
+        self.contexts = parents
+            .iter()
+            .zip(tokens)
+            .map(|(&p, &t)| {
+                let mut context = self.contexts.get(p).cloned().unwrap_or_default();
+                context.push(t);
+                context
+            })
+            .collect();
+        let full = self
+            .caches
+            .as_ref()
+            .and_then(|c| c.first())
+            .map(BlockCache::len)
+            >= Some(self.lm.model.max_len());
+        if full {
+            self.caches = None;
+        }
+        if let Some(caches) = self.caches.take() {
+            let rows = parents.iter().map(|&p| p as i64).collect();
+            let index = Tensor::<1, Int>::from_data(
+                TensorData::new(rows, [parents.len()]),
+                &self.lm.device,
+            );
+            let mut caches: Vec<BlockCache> = caches
+                .into_iter()
+                .map(|c| c.select_rows(index.clone()))
+                .collect();
+            self.values = LanguageModel::host(
+                self.lm
+                    .model
+                    .step_log_probs(self.lm.ids(tokens), &mut caches),
+            );
+            self.caches = Some(caches);
+        }
+    }
+
+    fn log_probs(&mut self, next: &[Vec<u32>]) -> Vec<Vec<f64>> {
+        if self.caches.is_some() {
+            return self.lm.pick(&self.values, next);
+        }
+        let contexts: Vec<&[u32]> = self.contexts.iter().map(Vec::as_slice).collect();
+        self.lm.log_probs(&contexts, next)
     }
 }

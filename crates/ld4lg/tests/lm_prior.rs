@@ -1,11 +1,15 @@
 //! The shipped E2E language model as the prior of shallow fusion: its batched next-token
-//! scores are the ones it gives whole texts, and fused decoding follows it.
+//! scores are the ones it gives whole texts, and its search state (key/value caches) scores
+//! as whole contexts do, so beam search decodes the same with it and without.
 
 use burn::tensor::Device;
-use ld4lg::autoencoder::TokenPrior;
+use ld4lg::autoencoder::{BeamSearchConfig, DecodeStrategy, Fusion, TokenPrior};
 use ld4lg::lm::LanguageModel;
+use ld4lg::pipeline::LatentDiffusionPipeline;
+use ld4lg::sampler::SamplerConfig;
 use ld4lg::tokenizer::special::{BOS_ID, EOS_ID, UNK_ID};
 use std::path::Path;
+use std::sync::Arc;
 
 fn shipped(device: &Device) -> LanguageModel {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/e2e");
@@ -67,4 +71,92 @@ fn ids_beyond_the_vocabulary_are_read_and_scored_as_unknown() {
         assert!(a.is_finite() && a < &0.0, "{scores:?}");
         assert!((a - b).abs() < 1e-5, "{scores:?}");
     }
+}
+
+#[test]
+fn the_search_state_scores_as_whole_contexts_do_past_the_model_length() {
+    let device = Device::flex();
+    let lm = shipped(&device);
+    let ids = lm
+        .tokenizer()
+        .encode("The Eagle is a cheap coffee shop near Burger King in the riverside area.")
+        .unwrap();
+    let words = &ids[1..ids.len() - 1];
+    let mut state = lm.start(2).unwrap();
+    let mut contexts: Vec<Vec<u32>> = vec![Vec::new(); 2];
+    let probe = |contexts: &[Vec<u32>]| -> Vec<Vec<u32>> {
+        contexts
+            .iter()
+            .map(|c| vec![EOS_ID, words[c.len() % words.len()], UNK_ID])
+            .collect()
+    };
+    // Rows split and die as in beam search: three rows continue row 0 and row 1 in turn.
+    // 80 steps run past the model's 64 positions, where the state rereads the last tokens.
+    for step in 0..80 {
+        let next = probe(&contexts);
+        let by_state = state.log_probs(&next);
+        let refs: Vec<&[u32]> = contexts.iter().map(Vec::as_slice).collect();
+        let whole = lm.log_probs(&refs, &next);
+        for (a, b) in by_state.iter().flatten().zip(whole.iter().flatten()) {
+            assert!((a - b).abs() < 1e-3, "step {step}: {a} vs {b}");
+        }
+        let parents: Vec<usize> = match contexts.len() {
+            2 => vec![0, 0, 1],
+            _ => vec![step % 3, 2],
+        };
+        let tokens: Vec<u32> = parents
+            .iter()
+            .enumerate()
+            .map(|(i, _)| words[(step + i) % words.len()])
+            .collect();
+        contexts = parents
+            .iter()
+            .zip(&tokens)
+            .map(|(&p, &t)| {
+                let mut c = contexts[p].clone();
+                c.push(t);
+                c
+            })
+            .collect();
+        state.advance(&parents, &tokens);
+    }
+    assert!(contexts[0].len() > lm.model().max_len());
+}
+
+/// The shipped model without its search state: beam search then asks with whole contexts.
+#[derive(Debug)]
+struct Stateless(Arc<LanguageModel>);
+
+impl TokenPrior for Stateless {
+    fn log_prob(&self, context: &[u32], token: u32) -> f64 {
+        self.0.log_prob(context, token)
+    }
+    fn log_probs(&self, contexts: &[&[u32]], tokens: &[Vec<u32>]) -> Vec<Vec<f64>> {
+        self.0.log_probs(contexts, tokens)
+    }
+}
+
+#[test]
+fn beam_search_decodes_the_same_with_and_without_the_search_state() {
+    let device = Device::flex();
+    let lm = Arc::new(shipped(&device));
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/e2e");
+    let pipeline = LatentDiffusionPipeline::load(&dir, &device).unwrap();
+    let sampler = SamplerConfig {
+        steps: 5,
+        ..SamplerConfig::default()
+    };
+    let beam = BeamSearchConfig::new()
+        .with_beam_size(3)
+        .with_no_adjacent_repeat(true);
+    let latents = pipeline.generate_latents(6, &sampler, 4).unwrap();
+    let fused = |prior: Arc<dyn TokenPrior>| {
+        DecodeStrategy::FusedBeam(beam.clone(), Fusion::new(prior, 2.0))
+    };
+    let pipeline = pipeline.with_decode_strategy(fused(lm.clone()));
+    let cached = pipeline.decode(latents.clone()).unwrap();
+    let pipeline = pipeline.with_decode_strategy(fused(Arc::new(Stateless(lm))));
+    let reread = pipeline.decode(latents).unwrap();
+    assert_eq!(cached, reread);
+    assert!(cached.iter().all(|t| !t.is_empty()), "{cached:?}");
 }
