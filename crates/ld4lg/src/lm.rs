@@ -31,9 +31,9 @@ use crate::tokenizer::special::{BOS_ID, PAD_ID, UNK_ID};
 use crate::tokenizer::{EncodeOptions, Tokenizer};
 use crate::train::LmRun;
 use burn::tensor::{Device, Int, Tensor, TensorData};
+use ld4lg_lm::BlockCache;
 use std::path::Path;
 
-use ld4lg_lm::BlockCache;
 pub use ld4lg_lm::{CausalLm, CausalLmConfig};
 
 /// Texts scored per forward pass.
@@ -104,9 +104,7 @@ impl LanguageModel {
             .map(|row| row.iter().sum::<f64>() / row.len().max(1) as f64)
             .collect())
     }
-}
 
-impl LanguageModel {
     /// The model's id for `token`: itself, or `<unk>` beyond its vocabulary.
     fn known(&self, token: u32) -> u32 {
         if (token as usize) < self.tokenizer.vocab_size() {
@@ -223,13 +221,12 @@ impl PriorState for LmSearch<'_> {
                 context
             })
             .collect();
-        let full = self
+        let position = self
             .caches
             .as_ref()
             .and_then(|c| c.first())
-            .map(BlockCache::len)
-            >= Some(self.lm.model.max_len());
-        if full {
+            .map_or(0, BlockCache::len);
+        if position >= self.lm.model.max_len() {
             self.caches = None;
         }
         if let Some(caches) = self.caches.take() {
