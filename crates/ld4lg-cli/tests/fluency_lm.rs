@@ -22,10 +22,7 @@ fn ld4lg(args: &[&str]) -> Output {
 fn generate_picks_the_candidate_the_language_model_scores_highest() {
     let dir = tempfile::tempdir().unwrap();
     let sets_path = dir.path().join("candidates.jsonl");
-    let out = ld4lg(&[
-        "generate",
-        "--checkpoint",
-        "models/e2e",
+    let picked = generate_lines(&[
         "-n",
         "3",
         "--candidates",
@@ -39,16 +36,6 @@ fn generate_picks_the_candidate_the_language_model_scores_highest() {
         "--candidates-out",
         sets_path.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let picked: Vec<String> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(str::to_owned)
-        .collect();
     let sets: Vec<Vec<String>> = std::fs::read_to_string(&sets_path)
         .unwrap()
         .lines()
@@ -71,28 +58,13 @@ fn generate_picks_the_candidate_the_language_model_scores_highest() {
 
 #[test]
 fn fluency_lm_errors_name_the_flag() {
-    let out = ld4lg(&[
-        "generate",
-        "--checkpoint",
-        "models/e2e",
-        "-n",
-        "1",
-        "--candidates",
-        "2",
-        "--fluency-lm",
-        "data",
-    ]);
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = generate_error(&["-n", "1", "--candidates", "2", "--fluency-lm", "data"]);
     assert!(
         stderr.contains("--fluency-lm data") && stderr.contains("train-lm"),
         "{stderr}"
     );
 
-    let out = ld4lg(&[
-        "generate",
-        "--checkpoint",
-        "models/e2e",
+    let stderr = generate_error(&[
         "-n",
         "1",
         "--candidates",
@@ -102,8 +74,6 @@ fn fluency_lm_errors_name_the_flag() {
         "--fluency-corpus",
         "data/e2e/trainset.csv.gz",
     ]);
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("--fluency-corpus") && stderr.contains("cannot be used with"),
         "{stderr}"
@@ -183,21 +153,10 @@ fn train_lm_and_export_lm_make_a_model_directory_that_scores() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("not the tokenizer"));
 }
 
-fn generate(extra: &[&str]) -> Vec<String> {
-    let mut args = vec![
-        "generate",
-        "--checkpoint",
-        "models/e2e",
-        "-n",
-        "6",
-        "--steps",
-        "10",
-        "--seed",
-        "3",
-        "--beam",
-        "2",
-    ];
-    args.extend_from_slice(extra);
+/// The texts `generate --checkpoint models/e2e FLAGS` prints, one per line (it must succeed).
+fn generate_lines(flags: &[&str]) -> Vec<String> {
+    let mut args = vec!["generate", "--checkpoint", "models/e2e"];
+    args.extend_from_slice(flags);
     let out = ld4lg(&args);
     assert!(
         out.status.success(),
@@ -209,6 +168,22 @@ fn generate(extra: &[&str]) -> Vec<String> {
         .lines()
         .map(str::to_owned)
         .collect()
+}
+
+/// What `generate --checkpoint models/e2e FLAGS` prints on stderr (it must fail).
+fn generate_error(flags: &[&str]) -> String {
+    let mut args = vec!["generate", "--checkpoint", "models/e2e"];
+    args.extend_from_slice(flags);
+    let out = ld4lg(&args);
+    assert!(!out.status.success());
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Six samples of 10 steps, beam 2, with `extra` decoding flags.
+fn generate(extra: &[&str]) -> Vec<String> {
+    let mut flags = vec!["-n", "6", "--steps", "10", "--seed", "3", "--beam", "2"];
+    flags.extend_from_slice(extra);
+    generate_lines(&flags)
 }
 
 #[test]
@@ -240,21 +215,7 @@ fn fusion_lm_refuses_another_tokenizer_and_the_n_gram_corpus() {
         }
         dir.to_str().unwrap().to_owned()
     }
-    let fused = |lm: &str| {
-        let out = ld4lg(&[
-            "generate",
-            "--checkpoint",
-            "models/e2e",
-            "-n",
-            "1",
-            "--beam",
-            "2",
-            "--fusion-lm",
-            lm,
-        ]);
-        assert!(!out.status.success());
-        String::from_utf8_lossy(&out.stderr).into_owned()
-    };
+    let fused = |lm: &str| generate_error(&["-n", "1", "--beam", "2", "--fusion-lm", lm]);
     let dir = tempfile::tempdir().unwrap();
     // Another vocabulary (Yelp's): refused on loading, naming the flag.
     let yelp = std::fs::read_to_string(repo().join("models/yelp/tokenizer.json")).unwrap();
@@ -274,10 +235,7 @@ fn fusion_lm_refuses_another_tokenizer_and_the_n_gram_corpus() {
     let stderr = fused(&beside(&dir.path().join("swapped"), &json.to_string()));
     assert!(stderr.contains("its tokenizer is not"), "{stderr}");
 
-    let out = ld4lg(&[
-        "generate",
-        "--checkpoint",
-        "models/e2e",
+    let stderr = generate_error(&[
         "-n",
         "1",
         "--fusion-lm",
@@ -285,7 +243,5 @@ fn fusion_lm_refuses_another_tokenizer_and_the_n_gram_corpus() {
         "--fusion-corpus",
         "data/e2e/trainset.csv.gz",
     ]);
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("cannot be used with"), "{stderr}");
 }
