@@ -204,6 +204,20 @@ fn fusion_with_the_language_model_makes_decoding_follow_it() {
 }
 
 #[test]
+fn fusion_weight_defaults_to_two_with_the_language_model() {
+    let default = generate(&["--fusion-lm", "models/e2e"]);
+    assert_eq!(
+        default,
+        generate(&["--fusion-lm", "models/e2e", "--fusion-weight", "2"])
+    );
+    // Not the n-gram model's default, which would hardly steer a sentence-level model.
+    assert_ne!(
+        default,
+        generate(&["--fusion-lm", "models/e2e", "--fusion-weight", "0.3"])
+    );
+}
+
+#[test]
 fn fusion_lm_refuses_another_tokenizer_and_the_n_gram_corpus() {
     /// A model directory holding the shipped language model beside `tokenizer`.
     fn beside(dir: &Path, tokenizer: &str) -> String {

@@ -86,7 +86,7 @@ impl LanguageModel {
                 .model
                 .target_log_probs(ids, padding)
                 .into_data()
-                .try_to_vec()
+                .try_to_vec_as()
                 .map_err(|e| Error::Checkpoint(format!("language model output: {e:?}")))?;
             for (row, len) in values.chunks(width.max(1)).zip(&batch.lengths) {
                 out.push(row[..len - 1].iter().map(|&v| f64::from(v)).collect());

@@ -161,6 +161,12 @@ impl TrainArgs {
     }
 }
 
+/// `--fusion-weight` with an n-gram model of `--fusion-corpus`.
+const DEFAULT_NGRAM_FUSION_WEIGHT: f64 = 0.3;
+/// `--fusion-weight` with the language model of `--fusion-lm` (session 19's interpolation
+/// setting; weights from 3 on drift to venues neither end names).
+const DEFAULT_LM_FUSION_WEIGHT: f64 = 2.0;
+
 /// How latents become text, shared by the commands that decode.
 #[derive(Debug, Clone, Args)]
 pub struct DecodeArgs {
@@ -191,9 +197,10 @@ pub struct DecodeArgs {
     /// text decoded so far. Its tokenizer must be the checkpoint's.
     #[arg(long = "fusion-lm", value_name = "DIR")]
     fusion_lm: Option<PathBuf>,
-    /// Weight of the fused log-probabilities.
-    #[arg(long, default_value_t = 0.3)]
-    fusion_weight: f64,
+    /// Weight of the fused log-probabilities [default: 0.3 with --fusion-corpus, 2 with
+    /// --fusion-lm, the weights measured best for interpolation in docs/RESULTS.md].
+    #[arg(long)]
+    fusion_weight: Option<f64>,
     /// Order n of the fusion model (3: trigrams over tokens).
     #[arg(long, default_value_t = 3)]
     fusion_order: usize,
@@ -211,7 +218,12 @@ impl DecodeArgs {
         if self.fusion_corpus.is_empty() && self.fusion_lm.is_none() {
             return Ok(strategy);
         }
-        super::fluency::check_weight("--fusion-weight", self.fusion_weight)?;
+        let weight = self.fusion_weight.unwrap_or(if self.fusion_lm.is_some() {
+            DEFAULT_LM_FUSION_WEIGHT
+        } else {
+            DEFAULT_NGRAM_FUSION_WEIGHT
+        });
+        super::fluency::check_weight("--fusion-weight", weight)?;
         let start = Instant::now();
         let tokenizer = Tokenizer::from_file(checkpoint.join("tokenizer.json"))?;
         let beam = match strategy {
@@ -234,7 +246,7 @@ impl DecodeArgs {
             );
             return Ok(DecodeStrategy::FusedBeam(
                 beam,
-                Fusion::new(Arc::new(lm), self.fusion_weight),
+                Fusion::new(Arc::new(lm), weight),
             ));
         }
         let texts = super::fluency::corpus_texts(&self.fusion_corpus)?;
@@ -246,7 +258,7 @@ impl DecodeArgs {
             texts.len(),
             start.elapsed().as_secs_f64()
         );
-        Ok(prior.into_fused_beam(beam, self.fusion_weight))
+        Ok(prior.into_fused_beam(beam, weight))
     }
 
     pub fn strategy(&self) -> anyhow::Result<DecodeStrategy> {
