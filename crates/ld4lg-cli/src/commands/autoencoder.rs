@@ -161,7 +161,8 @@ impl TrainArgs {
     }
 }
 
-/// `--fusion-weight` with an n-gram model of `--fusion-corpus`.
+/// `--fusion-weight` with an n-gram model of `--fusion-corpus`: a light touch (the documented
+/// settings are 2 for interpolation and 8 for unconditional samples).
 const DEFAULT_NGRAM_FUSION_WEIGHT: f64 = 0.3;
 /// `--fusion-weight` with the language model of `--fusion-lm` (session 19's interpolation
 /// setting; weights from 3 on drift to venues neither end names).
@@ -198,7 +199,7 @@ pub struct DecodeArgs {
     #[arg(long = "fusion-lm", value_name = "DIR")]
     fusion_lm: Option<PathBuf>,
     /// Weight of the fused log-probabilities [default: 0.3 with --fusion-corpus, 2 with
-    /// --fusion-lm, the weights measured best for interpolation in docs/RESULTS.md].
+    /// --fusion-lm; docs/RESULTS.md gives the weights measured for each use].
     #[arg(long)]
     fusion_weight: Option<f64>,
     /// Order n of the fusion model (3: trigrams over tokens).
