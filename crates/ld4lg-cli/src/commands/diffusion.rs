@@ -284,11 +284,12 @@ fn reference_groups(pairs: &[(String, String)], exclude: HumanExclude) -> Vec<us
 }
 
 /// The value of the `name[…]` slot of an E2E meaning representation (the whole text when
-/// there is none).
+/// there is none or it does not parse).
 fn venue(mr: &str) -> &str {
-    mr.split_once("name[")
-        .and_then(|(_, rest)| rest.split_once(']'))
-        .map_or(mr, |(name, _)| name)
+    ld4lg::data::MeaningRepresentation::parse(mr)
+        .ok()
+        .and_then(|parsed| parsed.get("name"))
+        .unwrap_or(mr)
 }
 
 pub fn train(args: TrainArgs, device: DeviceChoice) -> anyhow::Result<()> {
