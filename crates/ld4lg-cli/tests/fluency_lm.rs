@@ -117,14 +117,17 @@ fn train_lm_and_export_lm_make_a_model_directory_that_scores() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("validation NLL"));
 
+    let export = |out: &Path| {
+        ld4lg(&[
+            "export-lm",
+            "--checkpoint",
+            run_dir,
+            "--out",
+            out.to_str().unwrap(),
+        ])
+    };
     let model = dir.path().join("model");
-    let out = ld4lg(&[
-        "export-lm",
-        "--checkpoint",
-        run_dir,
-        "--out",
-        model.to_str().unwrap(),
-    ]);
+    let out = export(&model);
     assert!(
         out.status.success(),
         "{}",
@@ -142,13 +145,7 @@ fn train_lm_and_export_lm_make_a_model_directory_that_scores() {
         other.join("tokenizer.json"),
     )
     .unwrap();
-    let out = ld4lg(&[
-        "export-lm",
-        "--checkpoint",
-        run_dir,
-        "--out",
-        other.to_str().unwrap(),
-    ]);
+    let out = export(&other);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not the tokenizer"));
 }

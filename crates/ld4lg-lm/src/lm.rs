@@ -112,9 +112,17 @@ impl CausalLm {
         let hidden = self.hidden(ids);
         let [batch, _, width] = hidden.dims();
         let index = last.reshape([batch, 1, 1]).expand([batch, 1, width]);
-        let picked = hidden.gather(1, index).reshape([batch, width]);
+        self.output_log_probs(hidden.gather(1, index).reshape([batch, width]))
+    }
+
+    /// The tied output layer: log-probabilities of the next token from final hidden states.
+    ///
+    /// # Shapes
+    /// - `hidden`: `[rows, d_model]`
+    /// - output: `[rows, vocab]`
+    fn output_log_probs(&self, hidden: Tensor<2>) -> Tensor<2> {
         let logits =
-            picked.matmul(self.tokens.weight.val().transpose()) + self.bias.val().unsqueeze::<2>();
+            hidden.matmul(self.tokens.weight.val().transpose()) + self.bias.val().unsqueeze::<2>();
         log_softmax(logits, 1)
     }
 
@@ -139,10 +147,7 @@ impl CausalLm {
             x = block.forward_step(x, cache);
         }
         let width = x.dims()[2];
-        let hidden = self.norm.forward(x).reshape([rows, width]);
-        let logits =
-            hidden.matmul(self.tokens.weight.val().transpose()) + self.bias.val().unsqueeze::<2>();
-        log_softmax(logits, 1)
+        self.output_log_probs(self.norm.forward(x).reshape([rows, width]))
     }
 
     /// Log-probability of every token after the first given the tokens before it, 0 where
