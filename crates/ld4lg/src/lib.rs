@@ -15,21 +15,21 @@
 #![warn(missing_docs)]
 
 pub mod backend;
-pub mod classifier;
-pub mod data;
-mod error;
 pub mod fusion;
 pub mod lm;
-pub mod metrics;
 pub mod pipeline;
 pub mod probe;
-pub mod train;
 
-pub use error::Error;
+pub use ld4lg_run::Error;
 
 pub use burn;
 pub use ld4lg_autoencoder as autoencoder;
+pub use ld4lg_data as data;
 pub use ld4lg_denoiser as denoiser;
+pub use ld4lg_eval as metrics;
+pub use ld4lg_eval::classifier;
+pub use ld4lg_run as run;
 pub use ld4lg_sampler as sampler;
 pub use ld4lg_schedule as schedule;
 pub use ld4lg_tokenizer as tokenizer;
+pub use ld4lg_train as train;

@@ -2,15 +2,11 @@
 
 use crate::Error;
 use crate::autoencoder::{Autoencoder, DecodeStrategy, slerp};
-use crate::denoiser::LatentDenoiser;
-use crate::sampler::{Conditioning, NoiseSource, Sampler, SamplerConfig, SamplerKind};
-use crate::schedule::{Coefficients, NoiseSchedule, add_noise};
-use crate::tokenizer::{EncodeOptions, Tokenizer, special};
-use crate::train::{
-    AutoencoderRun, LatentStats, TrainedCondition, encode_sources, load_diffusion_model,
-    load_latent_stats,
-};
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use crate::run::{LatentModel, LatentStats, TrainedCondition, consecutive_seeds};
+use crate::sampler::{Conditioning, NoiseSource, SamplerConfig, SamplerKind};
+use crate::schedule::NoiseSchedule;
+use crate::tokenizer::{Tokenizer, special};
+use burn::tensor::{Device, Tensor};
 use std::path::Path;
 
 /// A trained latent diffusion model, ready to generate.
@@ -28,15 +24,8 @@ use std::path::Path;
 /// ```
 #[derive(Debug)]
 pub struct LatentDiffusionPipeline {
-    tokenizer: Tokenizer,
-    autoencoder: Autoencoder,
-    denoiser: LatentDenoiser,
-    source_encoder: Option<crate::autoencoder::TextEncoder>,
-    condition: TrainedCondition,
-    schedule: NoiseSchedule,
-    latent_stats: LatentStats,
+    model: LatentModel,
     decode_strategy: DecodeStrategy,
-    device: Device,
 }
 
 impl LatentDiffusionPipeline {
@@ -45,36 +34,20 @@ impl LatentDiffusionPipeline {
     /// # Errors
     /// [`Error::Checkpoint`] when a file is missing or does not match the others.
     pub fn load(run_dir: &Path, device: &Device) -> Result<Self, Error> {
-        // A run trained stage by stage has no config.json; one written by `train_run` must
-        // have this release's format version.
-        if run_dir.join("config.json").exists() {
-            crate::train::read_run_config(run_dir)?;
-        }
-        let (tokenizer, autoencoder) = AutoencoderRun {
-            dir: run_dir.to_path_buf(),
-        }
-        .load(device)?;
-        let (model, schedule, condition) = load_diffusion_model(run_dir, device)?;
-        let denoiser = model.denoiser;
-        let expected = autoencoder.latent_shape();
-        let found = denoiser.latent_shape();
-        if expected != found {
-            return Err(Error::Checkpoint(format!(
-                "the denoiser models latents of shape {found:?}, the autoencoder makes {expected:?}"
-            )));
-        }
-        let latent_stats = load_latent_stats(run_dir, expected)?;
-        Ok(Self {
-            tokenizer,
-            autoencoder,
-            denoiser,
-            source_encoder: model.source_encoder,
-            condition,
-            schedule,
-            latent_stats,
+        Ok(Self::from_model(LatentModel::load(run_dir, device)?))
+    }
+
+    /// The pipeline of a loaded model, decoding greedily.
+    pub fn from_model(model: LatentModel) -> Self {
+        Self {
+            model,
             decode_strategy: DecodeStrategy::Greedy,
-            device: device.clone(),
-        })
+        }
+    }
+
+    /// The model at the level of latents.
+    pub fn model(&self) -> &LatentModel {
+        &self.model
     }
 
     /// Decodes with `strategy` from now on (default: greedy). Beam search only changes
@@ -91,15 +64,12 @@ impl LatentDiffusionPipeline {
 
     /// What the model is conditioned on.
     pub fn condition(&self) -> &TrainedCondition {
-        &self.condition
+        self.model.condition()
     }
 
     /// The class names of a class-conditional model (empty otherwise), in id order.
     pub fn classes(&self) -> &[String] {
-        match &self.condition {
-            TrainedCondition::Class { classes } => classes,
-            _ => &[],
-        }
+        self.model.classes()
     }
 
     /// Conditioning on class `name` for a batch of `n`.
@@ -107,11 +77,7 @@ impl LatentDiffusionPipeline {
     /// # Errors
     /// [`Error::Config`] when the model is not class-conditional or has no such class.
     pub fn class_conditioning(&self, name: &str, n: usize) -> Result<Conditioning, Error> {
-        let id = self.condition.class_id(name)? as i64;
-        Ok(Conditioning::classes(Tensor::<1, Int>::from_data(
-            TensorData::new(vec![id; n], [n]),
-            &self.device,
-        )))
+        self.model.class_conditioning(name, n)
     }
 
     /// Cross-attention conditioning on source texts (one batch row per source).
@@ -119,10 +85,7 @@ impl LatentDiffusionPipeline {
     /// # Errors
     /// [`Error::Config`] when the model is not source-conditional.
     pub fn source_conditioning<S: AsRef<str>>(&self, sources: &[S]) -> Result<Conditioning, Error> {
-        let encoder = self.source_encoder.as_ref().ok_or_else(|| {
-            Error::Config("this model is not conditioned on source texts".to_owned())
-        })?;
-        encode_sources(encoder, &self.tokenizer, sources, &self.device)
+        self.model.source_conditioning(sources)
     }
 
     /// Generates `n` texts of class `name`; `config.guidance_scale` sets the guidance weight.
@@ -192,41 +155,27 @@ impl LatentDiffusionPipeline {
 
     /// The tokenizer.
     pub fn tokenizer(&self) -> &Tokenizer {
-        &self.tokenizer
+        self.model.tokenizer()
     }
 
     /// The autoencoder.
     pub fn autoencoder(&self) -> &Autoencoder {
-        &self.autoencoder
+        self.model.autoencoder()
     }
 
     /// The noise schedule the denoiser was trained with.
     pub fn schedule(&self) -> &NoiseSchedule {
-        &self.schedule
+        self.model.schedule()
     }
 
     /// The statistics that standardise latents for the denoiser.
     pub fn latent_stats(&self) -> &LatentStats {
-        &self.latent_stats
+        self.model.latent_stats()
     }
 
     /// The device everything runs on.
     pub fn device(&self) -> &Device {
-        &self.device
-    }
-
-    fn sampler(&self, config: &SamplerConfig) -> Result<Sampler<&LatentDenoiser>, Error> {
-        let sampler = Sampler::new(&self.denoiser, self.schedule, config.clone())
-            .map_err(|e| Error::Config(e.to_string()))?;
-        if config.normalize_x0.is_none() || self.latent_stats.is_identity() {
-            return Ok(sampler);
-        }
-        // normalize_x0 rescales the autoencoder's own (sphere) latents, not the standardised
-        // ones the denoiser sees; only then does the sampler need the statistics.
-        let (mean, std) = self.latent_stats.to_tensor(&self.device);
-        sampler
-            .with_standardisation(mean, std)
-            .map_err(|e| Error::Config(e.to_string()))
+        self.model.device()
     }
 
     /// Decodes latents to texts.
@@ -234,13 +183,13 @@ impl LatentDiffusionPipeline {
     /// # Shapes
     /// - `latents`: `[batch, l, d]`
     pub fn decode(&self, latents: Tensor<3>) -> Result<Vec<String>, Error> {
-        let ids = self.autoencoder.decode(
+        let ids = self.model.autoencoder().decode(
             latents,
             &self.decode_strategy,
             special::BOS_ID,
             special::EOS_ID,
         );
-        Ok(self.tokenizer.decode_batch(&ids)?)
+        Ok(self.model.tokenizer().decode_batch(&ids)?)
     }
 
     /// Latents of texts.
@@ -248,11 +197,7 @@ impl LatentDiffusionPipeline {
     /// # Shapes
     /// - output: `[texts, l, d]`
     pub fn encode<S: AsRef<str>>(&self, texts: &[S]) -> Result<Tensor<3>, Error> {
-        let batch = self
-            .tokenizer
-            .encode_batch(texts, EncodeOptions::new(self.autoencoder.max_len()))?;
-        let (ids, mask) = batch.to_tensors(&self.device);
-        Ok(self.autoencoder.encode(ids, mask))
+        self.model.encode(texts)
     }
 
     /// Generates `n` texts; example `i` uses the noise stream of `seed + i`, so any subset
@@ -290,7 +235,8 @@ impl LatentDiffusionPipeline {
         seed: u64,
     ) -> Result<Tensor<3>, Error> {
         let seeds = consecutive_seeds(seed, n);
-        self.sample_latents(&seeds, config, &Conditioning::none())
+        self.model
+            .sample_latents(&seeds, config, &Conditioning::none())
     }
 
     /// One text per noise seed.
@@ -303,27 +249,7 @@ impl LatentDiffusionPipeline {
         if seeds.is_empty() {
             return Ok(Vec::new());
         }
-        self.decode(self.sample_latents(seeds, config, conditioning)?)
-    }
-
-    /// One autoencoder latent per noise seed (`seeds` not empty).
-    fn sample_latents(
-        &self,
-        seeds: &[u64],
-        config: &SamplerConfig,
-        conditioning: &Conditioning,
-    ) -> Result<Tensor<3>, Error> {
-        let mut noise = NoiseSource::from_seeds(seeds);
-        let latents = self
-            .sampler(config)?
-            .sample(
-                self.autoencoder.latent_shape(),
-                conditioning,
-                &mut noise,
-                &self.device,
-            )
-            .map_err(|e| Error::Config(e.to_string()))?;
-        Ok(self.latent_stats.denormalize(latents))
+        self.decode(self.model.sample_latents(seeds, config, conditioning)?)
     }
 
     /// `k ≥ 2` texts along the spherical path between the latents of `a` and `b`, both ends
@@ -401,7 +327,7 @@ impl LatentDiffusionPipeline {
         let k = path.dims()[0];
         let mut points = vec![Vec::with_capacity(seeds.len()); k];
         for &seed in seeds {
-            let denoised = self.renoise_with_seeds(
+            let denoised = self.model.renoise_with_seeds(
                 path.clone(),
                 strength,
                 config,
@@ -440,8 +366,8 @@ impl LatentDiffusionPipeline {
             self_conditioning: false,
             ..SamplerConfig::default()
         };
-        let sampler = self.sampler(&config)?;
-        let ends = self.latent_stats.normalize(self.encode(&[a, b])?);
+        let sampler = self.model.sampler(&config)?;
+        let ends = self.model.latent_stats().normalize(self.encode(&[a, b])?);
         let noise = sampler
             .invert(ends, &Conditioning::none())
             .map_err(|e| Error::Config(e.to_string()))?;
@@ -454,7 +380,7 @@ impl LatentDiffusionPipeline {
                 &mut unused,
             )
             .map_err(|e| Error::Config(e.to_string()))?;
-        self.decode(self.latent_stats.denormalize(latents))
+        self.decode(self.model.latent_stats().denormalize(latents))
     }
 
     /// `k ≥ 2` latents along the spherical path between the latents of `a` and `b`.
@@ -505,29 +431,8 @@ impl LatentDiffusionPipeline {
         seed: u64,
         conditioning: &Conditioning,
     ) -> Result<Tensor<3>, Error> {
-        let seeds = consecutive_seeds(seed, latents.dims()[0]);
-        self.renoise_with_seeds(latents, strength, config, &seeds, conditioning)
-    }
-
-    /// [`Self::renoise_latents`] with one noise seed per latent.
-    fn renoise_with_seeds(
-        &self,
-        latents: Tensor<3>,
-        strength: f64,
-        config: &SamplerConfig,
-        seeds: &[u64],
-        conditioning: &Conditioning,
-    ) -> Result<Tensor<3>, Error> {
-        let (z, mut noise) = self.add_noise(latents, strength, seeds)?;
-        let config = SamplerConfig {
-            t_start: strength,
-            ..config.clone()
-        };
-        let latents = self
-            .sampler(&config)?
-            .sample_from(z, conditioning, &mut noise)
-            .map_err(|e| Error::Config(e.to_string()))?;
-        Ok(self.latent_stats.denormalize(latents))
+        self.model
+            .renoise_latents(latents, strength, config, seed, conditioning)
     }
 
     /// The corruption [`Self::renoise_latents`] starts from, undone without the denoiser:
@@ -542,34 +447,7 @@ impl LatentDiffusionPipeline {
         strength: f64,
         seed: u64,
     ) -> Result<Tensor<3>, Error> {
-        let seeds = consecutive_seeds(seed, latents.dims()[0]);
-        let (z, _) = self.add_noise(latents, strength, &seeds)?;
-        let alpha_bar = self.schedule.alpha_bar(strength);
-        Ok(self
-            .latent_stats
-            .denormalize(z.div_scalar(alpha_bar.sqrt())))
-    }
-
-    /// Standardises `latents` and noises them to time `strength`, latent `i` with the noise of
-    /// `seeds[i]`; returns the noise source positioned after that draw.
-    fn add_noise(
-        &self,
-        latents: Tensor<3>,
-        strength: f64,
-        seeds: &[u64],
-    ) -> Result<(Tensor<3>, NoiseSource), Error> {
-        if !(strength > 0.0 && strength <= 1.0) {
-            return Err(Error::Config(format!(
-                "edit strength must be in (0, 1], got {strength}"
-            )));
-        }
-        let x0 = self.latent_stats.normalize(latents);
-        let [n, l, d] = x0.dims();
-        let mut noise = NoiseSource::from_seeds(seeds);
-        let eps = noise.normal(l, d, &self.device);
-        let coefficients =
-            Coefficients::<3>::at_times(&self.schedule, &vec![strength; n], &self.device);
-        Ok((add_noise(x0, eps, &coefficients), noise))
+        self.model.noised_latents(latents, strength, seed)
     }
 
     /// Encodes and decodes texts (the autoencoder alone).
@@ -577,11 +455,6 @@ impl LatentDiffusionPipeline {
         let latents = self.encode(texts)?;
         self.decode(latents)
     }
-}
-
-/// `seed, seed + 1, …`: one noise seed per example, so any example can be redone alone.
-fn consecutive_seeds(seed: u64, n: usize) -> Vec<u64> {
-    (0..n as u64).map(|i| seed.wrapping_add(i)).collect()
 }
 
 fn check_points(k: usize) -> Result<(), Error> {

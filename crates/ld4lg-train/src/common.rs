@@ -80,7 +80,7 @@ pub(crate) fn pad_rows(rows: &[&[u32]], device: &Device) -> (Tensor<2, Int>, Ten
     for row in rows {
         ids.extend(row.iter().map(|&t| i64::from(t)));
         ids.extend(std::iter::repeat_n(
-            i64::from(crate::tokenizer::special::PAD_ID),
+            i64::from(ld4lg_tokenizer::special::PAD_ID),
             len - row.len(),
         ));
         mask.extend(std::iter::repeat_n(false, row.len()));

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 /// A corpus on disk and its format; serialisable, so run configurations can name corpora.
 ///
 /// ```
-/// use ld4lg::data::CorpusSpec;
+/// use ld4lg_data::CorpusSpec;
 /// let spec: CorpusSpec = serde_json::from_str(
 ///     r#"{ "format": "e2e", "path": "data/e2e/trainset.csv.gz" }"#,
 /// ).unwrap();

@@ -1,4 +1,4 @@
-//! Streaming corpus readers.
+//! # ld4lg-data — streaming corpus readers
 //!
 //! Every reader yields [`Example`]s one at a time without loading the corpus into memory:
 //! plain text ([`PlainTextReader`]), the E2E NLG CSV ([`E2eReader`]), labelled text
@@ -9,15 +9,17 @@
 //! `.gz` is decompressed as it is read.
 //!
 //! ```
-//! use ld4lg::data::{CorpusSpec, OnError};
+//! use ld4lg_data::{CorpusSpec, OnError};
 //!
 //! let spec = CorpusSpec::E2e { path: "../../data/e2e/devset.csv.gz".into() };
 //! let mut stream = spec.open(OnError::Fail)?;
 //! let first = stream.next().unwrap()?;
 //! assert!(first.text.contains("Alimentum"));
 //! assert!(first.source.unwrap().starts_with("name[Alimentum]"));
-//! # Ok::<(), ld4lg::data::DataError>(())
+//! # Ok::<(), ld4lg_data::DataError>(())
 //! ```
+
+#![warn(missing_docs)]
 
 mod e2e;
 mod error;

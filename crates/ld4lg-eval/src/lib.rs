@@ -1,5 +1,14 @@
-//! Evaluation metrics on token sequences: corpus and sentence BLEU-4, ROUGE, exact match,
-//! generation statistics, minimum-Bayes-risk selection and an n-gram fluency model.
+//! # ld4lg-eval — evaluation of generated text
+//!
+//! Metrics on token sequences: corpus and sentence BLEU-4, ROUGE, exact match, generation
+//! statistics (diversity, duplicates, copies), minimum-Bayes-risk selection, an n-gram
+//! language model of fluency, and an independent text classifier ([`classifier`]) to measure
+//! attribute control. Nothing here depends on a model of ld4lg, so judging generated text with
+//! it is not circular.
+
+#![warn(missing_docs)]
+
+pub mod classifier;
 
 mod bleu;
 mod fluency;

@@ -1,38 +1,8 @@
 //! Exporting a trained run for shipping: only what generation needs, weights in half precision.
 
-use super::{AutoencoderRun, DiffusionRun};
 use crate::Error;
-use burn::module::{Module, ModuleMapper, Param};
-use burn::store::ModuleRecord;
-use burn::tensor::{FloatDType, Tensor};
+use ld4lg_run::{AutoencoderRun, DiffusionRun, save_half};
 use std::path::Path;
-
-/// Casts every float parameter to a dtype.
-struct CastTo(FloatDType);
-
-impl ModuleMapper for CastTo {
-    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-        let dtype = self.0;
-        param.map(|t| t.cast(dtype))
-    }
-}
-
-/// Loads weights into `module`, casting them to the module's dtype (so half-precision files
-/// load into f32 modules).
-pub fn load_weights<M: Module>(module: M, path: &Path) -> Result<M, Error> {
-    let record = ModuleRecord::load(path)
-        .map_err(|e| Error::Checkpoint(format!("{}: {e}", path.display())))?
-        .cast_to_module_dtype();
-    module
-        .try_load_record(record)
-        .map_err(|e| Error::Checkpoint(format!("{}: {e}", path.display())))
-}
-
-/// Saves `module` with its float weights cast to f16.
-pub fn save_half<M: Module>(module: &M, path: &Path) -> Result<(), Error> {
-    let half = module.clone().map(&mut CastTo(FloatDType::F16));
-    super::diffusion::save_module(&half, path)
-}
 
 fn copy(from: &Path, to: &Path) -> Result<(), Error> {
     if let Some(parent) = to.parent() {
@@ -77,7 +47,7 @@ pub fn export_run(
     }
     let (_, autoencoder) = source_ae.load(device)?;
     save_half(&autoencoder, &target_ae.weights())?;
-    let (model, _, _) = super::load_diffusion_model(run_dir, device)?;
+    let (model, _, _) = ld4lg_run::load_diffusion_model(run_dir, device)?;
     save_half(&model.denoiser, &target_diffusion.ema_weights())?;
     if source_diffusion.latent_stats().exists() {
         copy(

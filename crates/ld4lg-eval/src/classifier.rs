@@ -5,7 +5,7 @@
 //! text with it is not circular.
 //!
 //! ```
-//! use ld4lg::classifier::{NgramClassifier, NgramClassifierConfig};
+//! use ld4lg_eval::classifier::{NgramClassifier, NgramClassifierConfig};
 //! let examples: Vec<(String, String)> = [
 //!     ("great food , lovely staff", "positive"),
 //!     ("awful service and cold food", "negative"),
@@ -17,11 +17,10 @@
 //! .collect();
 //! let classifier = NgramClassifier::train(&NgramClassifierConfig::default(), &examples)?;
 //! assert_eq!(classifier.predict("great staff"), "positive");
-//! # Ok::<(), ld4lg::Error>(())
+//! # Ok::<(), ld4lg_eval::classifier::ClassifierError>(())
 //! ```
 
-use crate::Error;
-use crate::metrics::metric_tokens;
+use crate::metric_tokens;
 use flate2::read::MultiGzDecoder;
 use flate2::{Compression, write::GzEncoder};
 use rand::SeedableRng;
@@ -29,7 +28,48 @@ use rand::rngs::ChaCha8Rng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// Why a classifier could not be trained, saved or loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClassifierError {
+    /// A training setting is out of range.
+    #[error("classifier: buckets_log2 must be in 1..=28, max_n and epochs positive")]
+    InvalidSettings,
+    /// The training examples have fewer than two distinct labels.
+    #[error("a classifier needs at least 2 classes, got {found}")]
+    TooFewClasses {
+        /// Distinct labels found.
+        found: usize,
+    },
+    /// A classifier file could not be read or written.
+    #[error("cannot access {}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a classifier of this version, or is truncated or corrupt.
+    #[error("{}: {reason}", path.display())]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+impl ClassifierError {
+    fn io(path: &Path, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
 
 const MAGIC: &[u8; 8] = b"LD4LGNGC";
 const VERSION: u32 = 1;
@@ -101,24 +141,21 @@ impl NgramClassifier {
     /// Trains on `(text, label)` pairs; the classes are the labels, sorted.
     ///
     /// # Errors
-    /// [`Error::Config`] with fewer than two classes or a setting out of range.
+    /// [`ClassifierError::TooFewClasses`] with fewer than two classes or [`ClassifierError::InvalidSettings`] for a setting out of range.
     pub fn train(
         config: &NgramClassifierConfig,
         examples: &[(String, String)],
-    ) -> Result<Self, Error> {
+    ) -> Result<Self, ClassifierError> {
         if !(1..=28).contains(&config.buckets_log2) || config.max_n == 0 || config.epochs == 0 {
-            return Err(Error::Config(
-                "classifier: buckets_log2 must be in 1..=28, max_n and epochs positive".into(),
-            ));
+            return Err(ClassifierError::InvalidSettings);
         }
         let mut classes: Vec<String> = examples.iter().map(|(_, l)| l.clone()).collect();
         classes.sort();
         classes.dedup();
         if classes.len() < 2 {
-            return Err(Error::Config(format!(
-                "a classifier needs at least 2 classes, got {}",
-                classes.len()
-            )));
+            return Err(ClassifierError::TooFewClasses {
+                found: classes.len(),
+            });
         }
         let k = classes.len();
         let mut model = Self {
@@ -227,13 +264,13 @@ impl NgramClassifier {
 
     /// Writes the model (atomically), gzip-compressed: most hashed n-gram buckets stay
     /// near zero, so the file shrinks to about 40 %.
-    pub fn save(&self, path: &Path) -> Result<(), Error> {
+    pub fn save(&self, path: &Path) -> Result<(), ClassifierError> {
         let header = serde_json::to_vec(&Header {
             classes: self.classes.clone(),
             buckets: self.buckets,
             max_n: self.max_n,
         })
-        .map_err(|e| Error::Checkpoint(e.to_string()))?;
+        .expect("the header serialises");
         let mut bytes = Vec::with_capacity(16 + header.len() + 4 * self.weights.len());
         bytes.extend_from_slice(MAGIC);
         bytes.extend_from_slice(&VERSION.to_le_bytes());
@@ -246,19 +283,31 @@ impl NgramClassifier {
         let compressed = encoder
             .write_all(&bytes)
             .and_then(|()| encoder.finish())
-            .map_err(|e| Error::io(path, e))?;
-        crate::train::atomic_write(path, &compressed)
+            .map_err(|e| ClassifierError::io(path, e))?;
+        // Through a temporary file in the same directory and a rename: a crash never leaves
+        // a half-written classifier.
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+        let mut file = tempfile::NamedTempFile::new_in(dir.unwrap_or(Path::new(".")))
+            .map_err(|e| ClassifierError::io(path, e))?;
+        file.write_all(&compressed)
+            .map_err(|e| ClassifierError::io(path, e))?;
+        file.persist(path)
+            .map_err(|e| ClassifierError::io(path, e.error))?;
+        Ok(())
     }
 
     /// Reads a model written by [`save`](Self::save), compressed or not (files of earlier
     /// releases were not).
     ///
     /// # Errors
-    /// [`Error::Io`] when unreadable, [`Error::Checkpoint`] when not a classifier file of
+    /// [`ClassifierError::Io`] when unreadable, [`ClassifierError::Corrupt`] when not a classifier file of
     /// this version, truncated or a corrupt archive.
-    pub fn load(path: &Path) -> Result<Self, Error> {
-        let mut bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let bad = |why: &str| Error::Checkpoint(format!("{}: {why}", path.display()));
+    pub fn load(path: &Path) -> Result<Self, ClassifierError> {
+        let mut bytes = std::fs::read(path).map_err(|e| ClassifierError::io(path, e))?;
+        let bad = |why: &str| ClassifierError::Corrupt {
+            path: path.to_path_buf(),
+            reason: why.to_owned(),
+        };
         if bytes.starts_with(&GZIP_MAGIC) {
             let mut raw = Vec::new();
             MultiGzDecoder::new(bytes.as_slice())
@@ -364,7 +413,7 @@ mod tests {
             std::fs::write(&path, corrupt).unwrap();
             assert!(matches!(
                 NgramClassifier::load(&path),
-                Err(Error::Checkpoint(_))
+                Err(ClassifierError::Corrupt { .. })
             ));
         }
     }

@@ -17,13 +17,13 @@ pub struct MeaningRepresentationError {
 /// The slots of an E2E meaning representation in their order, borrowed from its text.
 ///
 /// ```
-/// use ld4lg::data::MeaningRepresentation;
+/// use ld4lg_data::MeaningRepresentation;
 /// let mr = MeaningRepresentation::parse("name[The Eagle], eatType[coffee shop], near[Burger King]")?;
 /// assert_eq!(mr.get("name"), Some("The Eagle"));
 /// assert_eq!(mr.get("food"), None);
 /// assert_eq!(mr.slots().len(), 3);
 /// assert_eq!(mr.to_string(), "name[The Eagle], eatType[coffee shop], near[Burger King]");
-/// # Ok::<(), ld4lg::data::MeaningRepresentationError>(())
+/// # Ok::<(), ld4lg_data::MeaningRepresentationError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MeaningRepresentation<'a> {
@@ -100,7 +100,7 @@ fn leading_spaces(text: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::{CorpusSpec, OnError};
+    use crate::{CorpusSpec, OnError};
 
     #[test]
     fn slots_with_spaces_and_empty_values_are_read() {

@@ -2,22 +2,20 @@
 //! context encoder trained with the denoiser.
 
 use crate::Error;
-use crate::autoencoder::{TextEncoder, TextEncoderConfig};
-use crate::data::{CorpusSpec, OnError};
-use crate::tokenizer::{EncodeOptions, Tokenizer};
-use burn::module::Module;
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
-use ld4lg_denoiser::{LatentDenoiser, LatentDenoiserConfig};
+use ld4lg_autoencoder::TextEncoderConfig;
+use ld4lg_data::{CorpusSpec, OnError};
+use ld4lg_run::{DiffusionModel, TrainedCondition, encode_sources};
 use ld4lg_sampler::Conditioning;
+use ld4lg_tokenizer::Tokenizer;
 use rand::RngExt;
 use rand::rngs::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use std::path::Path;
 
 /// The conditioning a diffusion run trains, in its configuration.
 ///
 /// ```
-/// use ld4lg::train::ConditionConfig;
+/// use ld4lg_train::ConditionConfig;
 /// let class: ConditionConfig = serde_json::from_str(r#"{ "kind": "class" }"#).unwrap();
 /// assert_eq!(class, ConditionConfig::Class { dropout: 0.1 });
 /// ```
@@ -71,96 +69,6 @@ impl Default for SourceEncoderConfig {
             d_model: 128,
             n_layers: 3,
             n_heads: 4,
-        }
-    }
-}
-
-/// What a trained run is conditioned on, saved as `diffusion/condition.json` (runs without
-/// the file are unconditional).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum TrainedCondition {
-    /// Unconditional.
-    #[default]
-    None,
-    /// Class-conditional; class `i` is `classes[i]`.
-    Class {
-        /// Class names in id order.
-        classes: Vec<String>,
-    },
-    /// Source-conditional, with this context encoder.
-    Source {
-        /// The context encoder's configuration.
-        encoder: TextEncoderConfig,
-    },
-}
-
-impl TrainedCondition {
-    /// Reads `path`, or `None` when it does not exist.
-    pub fn load(path: &Path) -> Result<Self, Error> {
-        if !path.exists() {
-            return Ok(Self::None);
-        }
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        serde_json::from_str(&text)
-            .map_err(|e| Error::Checkpoint(format!("{}: {e}", path.display())))
-    }
-
-    /// The denoiser configuration with its class count or context width set.
-    pub(crate) fn configure(&self, denoiser: LatentDenoiserConfig) -> LatentDenoiserConfig {
-        match self {
-            Self::None => denoiser.with_num_classes(None).with_d_context(None),
-            Self::Class { classes } => denoiser
-                .with_num_classes(Some(classes.len()))
-                .with_d_context(None),
-            Self::Source { encoder } => denoiser
-                .with_num_classes(None)
-                .with_d_context(Some(encoder.d_model)),
-        }
-    }
-
-    /// The class id of `name`.
-    ///
-    /// # Errors
-    /// [`Error::Config`] when the run has no classes or none of that name.
-    pub fn class_id(&self, name: &str) -> Result<usize, Error> {
-        match self {
-            Self::Class { classes } => classes.iter().position(|c| c == name).ok_or_else(|| {
-                Error::Config(format!(
-                    "unknown class `{name}`; this model knows {}",
-                    classes.join(", ")
-                ))
-            }),
-            _ => Err(Error::Config(
-                "this model is not class-conditional".to_owned(),
-            )),
-        }
-    }
-}
-
-/// The denoiser and, for source-conditioned runs, its context encoder: what diffusion
-/// training optimises.
-#[derive(Module, Debug)]
-pub struct DiffusionModel {
-    /// The latent denoiser.
-    pub denoiser: LatentDenoiser,
-    /// The context encoder of source-conditioned runs.
-    pub source_encoder: Option<TextEncoder>,
-}
-
-impl DiffusionModel {
-    /// Builds both parts.
-    pub fn init(
-        denoiser: &LatentDenoiserConfig,
-        condition: &TrainedCondition,
-        device: &Device,
-    ) -> Self {
-        Self {
-            denoiser: denoiser.init(device),
-            source_encoder: match condition {
-                TrainedCondition::Source { encoder } => Some(encoder.init(device)),
-                _ => None,
-            },
         }
     }
 }
@@ -289,17 +197,4 @@ impl ConditionData {
             }
         })
     }
-}
-
-/// Cross-attention conditioning on `sources`, read by `encoder`.
-pub fn encode_sources<S: AsRef<str>>(
-    encoder: &TextEncoder,
-    tokenizer: &Tokenizer,
-    sources: &[S],
-    device: &Device,
-) -> Result<Conditioning, Error> {
-    let batch = tokenizer.encode_batch(sources, EncodeOptions::new(encoder.max_len()))?;
-    let (ids, padding) = batch.to_tensors(device);
-    let context = encoder.forward(ids, padding.clone());
-    Ok(Conditioning::context(context, padding))
 }

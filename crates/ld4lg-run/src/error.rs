@@ -1,9 +1,10 @@
-use crate::backend::BackendError;
-use crate::data::DataError;
-use crate::tokenizer::TokenizerError;
+use ld4lg_data::DataError;
+use ld4lg_tokenizer::TokenizerError;
 
-/// Any error of the facade: data, tokenizer or backend.
+/// Any error of loading, training or running a model: data, tokenizer, run-directory files,
+/// configuration, divergence.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// Reading a corpus failed.
     #[error(transparent)]
@@ -11,9 +12,6 @@ pub enum Error {
     /// Training, loading or applying a tokenizer failed.
     #[error(transparent)]
     Tokenizer(#[from] TokenizerError),
-    /// The requested backend is not available.
-    #[error(transparent)]
-    Backend(#[from] BackendError),
     /// A file of a run directory could not be read or written.
     #[error("cannot access {}: {source}", path.display())]
     Io {

@@ -8,8 +8,8 @@
 //! (our Perceiver latents have a fixed role per position) and `std` is one scalar, so the
 //! relative scale of the elements is left as the autoencoder made it.
 
-use super::atomic_write;
 use crate::Error;
+use crate::atomic_write;
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 use std::path::Path;

@@ -43,7 +43,7 @@ impl Level {
 /// the unigram level, spread uniformly.
 ///
 /// ```
-/// use ld4lg::metrics::NgramLm;
+/// use ld4lg_eval::NgramLm;
 /// let corpus = ["the cat sat", "the cat ran", "a dog sat on the mat"];
 /// let lm = NgramLm::train(corpus.iter().map(|t| t.split_whitespace()), 3).unwrap();
 /// let fluent = lm.mean_log_prob(["the", "cat", "sat"]);

@@ -20,11 +20,11 @@ pub fn is_gzip(path: &Path) -> bool {
 /// use std::io::Read;
 ///
 /// let mut csv = String::new();
-/// ld4lg::data::open_file("../../data/e2e/devset.csv.gz".as_ref())?
+/// ld4lg_data::open_file("../../data/e2e/devset.csv.gz".as_ref())?
 ///     .read_to_string(&mut csv)
 ///     .unwrap();
 /// assert!(csv.starts_with("mr,ref"));
-/// # Ok::<(), ld4lg::data::DataError>(())
+/// # Ok::<(), ld4lg_data::DataError>(())
 /// ```
 ///
 /// # Errors

@@ -168,7 +168,7 @@ pub fn rerank<S: AsRef<str>>(
 }
 
 /// [`rerank`] with the fluency of each candidate given (from any model, e.g. the neural
-/// [`crate::lm::LanguageModel`]): `mbr + weight · fluency[i]`.
+/// language model of `ld4lg::lm`): `mbr + weight · fluency[i]`.
 ///
 /// # Panics
 /// When `fluency` does not have one score per candidate (a programming error).

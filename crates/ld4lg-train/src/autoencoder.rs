@@ -4,14 +4,14 @@ use super::data_order::DataOrder;
 use super::denoised::{DenoisedLatents, DenoisedLatentsConfig};
 use super::{LrSchedule, TrainingState, atomic_write};
 use crate::Error;
-use crate::data::{CorpusSpec, Example, OnError};
-use crate::metrics::{corpus_bleu, exact_match};
-use crate::tokenizer::{EncodeOptions, Tokenizer, TokenizerConfig, special};
-use burn::config::Config;
 use burn::module::Module;
 use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::tensor::{Device, Tensor};
 use ld4lg_autoencoder::{Autoencoder, AutoencoderConfig, DecodeStrategy};
+use ld4lg_data::{CorpusSpec, Example, OnError};
+use ld4lg_eval::{corpus_bleu, exact_match};
+use ld4lg_run::AutoencoderRun;
+use ld4lg_tokenizer::{EncodeOptions, Tokenizer, TokenizerConfig, special};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -142,66 +142,6 @@ pub struct ReconstructionMetrics {
     pub bleu: f64,
 }
 
-/// The files of an autoencoder run inside a run directory.
-#[derive(Debug, Clone)]
-pub struct AutoencoderRun {
-    /// The run directory.
-    pub dir: PathBuf,
-}
-
-impl AutoencoderRun {
-    /// `dir/tokenizer.json`.
-    pub fn tokenizer(&self) -> PathBuf {
-        self.dir.join("tokenizer.json")
-    }
-    /// `dir/autoencoder/`.
-    pub fn stage(&self) -> PathBuf {
-        self.dir.join("autoencoder")
-    }
-    /// The model configuration (with its vocabulary size).
-    pub fn model_config(&self) -> PathBuf {
-        self.stage().join("model.json")
-    }
-    /// The weights.
-    pub fn weights(&self) -> PathBuf {
-        self.stage().join("model.bpk")
-    }
-    fn optimizer(&self) -> PathBuf {
-        self.stage().join("optimizer.bpk")
-    }
-    fn state(&self) -> PathBuf {
-        self.stage().join("state.json")
-    }
-    /// Metrics CSV, one row per validation.
-    pub fn metrics(&self) -> PathBuf {
-        self.stage().join("metrics.csv")
-    }
-
-    /// Reads the model configuration.
-    pub fn read_model_config(&self) -> Result<AutoencoderConfig, Error> {
-        AutoencoderConfig::load(self.model_config())
-            .map_err(|e| Error::Checkpoint(format!("{}: {e}", self.model_config().display())))
-    }
-
-    /// Loads the trained tokenizer and autoencoder for inference (no autodiff).
-    pub fn load(&self, device: &Device) -> Result<(Tokenizer, Autoencoder), Error> {
-        let tokenizer = Tokenizer::from_file(self.tokenizer())?;
-        let config = self.read_model_config()?;
-        if config.vocab_size != tokenizer.vocab_size() {
-            return Err(Error::Checkpoint(format!(
-                "model vocabulary {} does not match the tokenizer's {}",
-                config.vocab_size,
-                tokenizer.vocab_size()
-            )));
-        }
-        config.check().map_err(|message| {
-            Error::Checkpoint(format!("{}: {message}", self.model_config().display()))
-        })?;
-        let model = super::load_weights(config.init(device), &self.weights())?;
-        Ok((tokenizer, model))
-    }
-}
-
 /// The first `limit` texts of a corpus.
 fn texts(spec: &CorpusSpec, limit: usize) -> Result<Vec<String>, Error> {
     Ok(spec
@@ -254,7 +194,7 @@ pub fn evaluate_reconstruction(
 
 /// Encodes, passes the latents through `transform` (given the index of the chunk's first
 /// text), decodes and scores the result against the texts.
-pub(crate) fn reconstruction_through(
+pub fn reconstruction_through(
     model: &Autoencoder,
     tokenizer: &Tokenizer,
     texts: &[String],
@@ -421,10 +361,10 @@ pub fn train_autoencoder(
         && state.step == 0
     {
         model = if config.init_decoder {
-            super::load_weights(model, &source.weights())?.freeze_encoder()
+            ld4lg_run::load_weights(model, &source.weights())?.freeze_encoder()
         } else {
             let encoder =
-                super::load_weights(source_config.init(&train_device), &source.weights())?;
+                ld4lg_run::load_weights(source_config.init(&train_device), &source.weights())?;
             model.with_encoder_of(encoder)
         };
     }
@@ -488,7 +428,7 @@ pub fn train_autoencoder(
                 optimizer: &burn::optim::ModuleOptimizer,
                 state: &TrainingState|
      -> Result<(), Error> {
-        super::diffusion::save_module(model, &run.weights())?;
+        ld4lg_run::save_module(model, &run.weights())?;
         super::common::save_optimizer(optimizer, &run.optimizer())?;
         state.save(&run.state())
     };

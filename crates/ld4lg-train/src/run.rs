@@ -6,11 +6,9 @@ use super::{
 };
 use crate::Error;
 use burn::tensor::Device;
+use ld4lg_run::FORMAT_VERSION;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
-
-/// Version of the run-directory layout this release writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
 
 /// Everything needed to train a model from text, saved as `RUN/config.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]

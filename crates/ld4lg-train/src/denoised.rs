@@ -6,12 +6,11 @@
 //! a noised copy; a decoder trained to read the real text from such estimates learns to pick
 //! one consistent sentence out of them.
 
-use super::condition::TrainedCondition;
 use crate::Error;
-use crate::data::Example;
-use crate::pipeline::LatentDiffusionPipeline;
-use crate::sampler::{Conditioning, SamplerConfig};
 use burn::tensor::{Device, Int, Tensor, TensorData};
+use ld4lg_data::Example;
+use ld4lg_run::{LatentModel, TrainedCondition};
+use ld4lg_sampler::{Conditioning, SamplerConfig};
 use rand::{RngExt, SeedableRng, rngs::ChaCha8Rng};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -105,7 +104,7 @@ impl DenoisedLatentsConfig {
 /// The denoiser that makes the estimates, loaded.
 pub(crate) struct DenoisedLatents {
     config: DenoisedLatentsConfig,
-    pipeline: LatentDiffusionPipeline,
+    model: LatentModel,
     conditions: TextConditions,
 }
 
@@ -130,8 +129,8 @@ impl DenoisedLatents {
         device: &Device,
     ) -> Result<Self, Error> {
         config.check().map_err(Error::Config)?;
-        let pipeline = LatentDiffusionPipeline::load(&config.denoiser_from, device)?;
-        let found = pipeline.autoencoder().latent_shape();
+        let model = LatentModel::load(&config.denoiser_from, device)?;
+        let found = model.autoencoder().latent_shape();
         if found != latent_shape {
             return Err(Error::Config(format!(
                 "denoised_latents: {} models latents of shape {found:?}, this autoencoder makes {latent_shape:?}",
@@ -139,7 +138,7 @@ impl DenoisedLatents {
             )));
         }
         let conditions = if config.conditioned {
-            text_conditions(&pipeline, examples).map_err(|m| {
+            text_conditions(&model, examples).map_err(|m| {
                 Error::Config(format!(
                     "denoised_latents.conditioned ({}): {m}",
                     config.denoiser_from.display()
@@ -150,7 +149,7 @@ impl DenoisedLatents {
         };
         Ok(Self {
             config: config.clone(),
-            pipeline,
+            model,
             conditions,
         })
     }
@@ -174,7 +173,7 @@ impl DenoisedLatents {
         texts: &[String],
         latents: Tensor<3>,
     ) -> Result<(), Error> {
-        let theirs = self.pipeline.encode(texts)?;
+        let theirs = self.model.encode(texts)?;
         let difference = relative_rms_difference(latents, theirs);
         tracing::debug!("denoised_latents: encoders differ by {difference:.2e} (relative RMS)");
         if difference <= SAME_ENCODER_TOLERANCE {
@@ -209,15 +208,15 @@ impl DenoisedLatents {
                 let ids: Vec<i64> = texts.iter().map(|&i| ids[i]).collect();
                 Conditioning::classes(Tensor::<1, Int>::from_data(
                     TensorData::new(ids, [texts.len()]),
-                    self.pipeline.device(),
+                    self.model.device(),
                 ))
             }
             TextConditions::Sources(sources) => {
                 let sources: Vec<&str> = texts.iter().map(|&i| sources[i].as_str()).collect();
-                self.pipeline.source_conditioning(&sources)?
+                self.model.source_conditioning(&sources)?
             }
         };
-        let estimates = self.pipeline.renoise_latents(
+        let estimates = self.model.renoise_latents(
             latents.without_autodiff(),
             strength,
             &self.config.sampler,
@@ -232,13 +231,10 @@ impl DenoisedLatents {
     }
 }
 
-/// The condition of each of `examples` as `pipeline`'s denoiser takes it, or why there is none.
-fn text_conditions(
-    pipeline: &LatentDiffusionPipeline,
-    examples: &[Example],
-) -> Result<TextConditions, String> {
+/// The condition of each of `examples` as `model`'s denoiser takes it, or why there is none.
+fn text_conditions(model: &LatentModel, examples: &[Example]) -> Result<TextConditions, String> {
     let missing = |row: usize, what: &str| format!("training example {} has no {what}", row + 1);
-    match pipeline.condition() {
+    match model.condition() {
         TrainedCondition::None => Err("the denoiser is unconditional".into()),
         TrainedCondition::Class { .. } => examples
             .iter()
@@ -248,7 +244,7 @@ fn text_conditions(
                     .label
                     .as_deref()
                     .ok_or_else(|| missing(row, "label"))?;
-                let id = pipeline
+                let id = model
                     .condition()
                     .class_id(label)
                     .map_err(|e| e.to_string())?;

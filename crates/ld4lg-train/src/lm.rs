@@ -1,15 +1,15 @@
-//! Training the causal language model that scores fluency ([`crate::lm`]).
+//! Training the causal language model that scores fluency (`ld4lg::lm`).
 
 use super::data_order::DataOrder;
 use super::{RunOptions, TrainingConfig, TrainingState, atomic_write};
 use crate::Error;
-use crate::data::{CorpusSpec, OnError};
-use crate::tokenizer::{EncodeOptions, Tokenizer};
-use burn::config::Config;
 use burn::module::Module;
 use burn::optim::GradientsParams;
 use burn::tensor::Device;
+use ld4lg_data::{CorpusSpec, OnError};
 use ld4lg_lm::{CausalLm, CausalLmConfig};
+use ld4lg_run::LmRun;
+use ld4lg_tokenizer::{EncodeOptions, Tokenizer};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -40,72 +40,6 @@ pub struct LmMetrics {
     pub nll: f64,
     /// `exp(nll)`.
     pub perplexity: f64,
-}
-
-/// The files of a language model inside a run or model directory.
-#[derive(Debug, Clone)]
-pub struct LmRun {
-    /// The directory.
-    pub dir: PathBuf,
-}
-
-impl LmRun {
-    /// `dir/tokenizer.json`.
-    pub fn tokenizer(&self) -> PathBuf {
-        self.dir.join("tokenizer.json")
-    }
-    /// `dir/lm/`.
-    pub fn stage(&self) -> PathBuf {
-        self.dir.join("lm")
-    }
-    /// The model configuration (with its vocabulary size).
-    pub fn model_config(&self) -> PathBuf {
-        self.stage().join("model.json")
-    }
-    /// The weights.
-    pub fn weights(&self) -> PathBuf {
-        self.stage().join("model.bpk")
-    }
-    fn optimizer(&self) -> PathBuf {
-        self.stage().join("optimizer.bpk")
-    }
-    fn state(&self) -> PathBuf {
-        self.stage().join("state.json")
-    }
-    /// Metrics CSV, one row per validation.
-    pub fn metrics(&self) -> PathBuf {
-        self.stage().join("metrics.csv")
-    }
-
-    /// Whether the directory holds a language model.
-    pub fn exists(&self) -> bool {
-        self.model_config().is_file()
-    }
-
-    /// Loads the tokenizer and the model for inference, checking that they match.
-    pub fn load(&self, device: &Device) -> Result<(Tokenizer, CausalLm), Error> {
-        if !self.exists() {
-            return Err(Error::Checkpoint(format!(
-                "{}: no language model (train one with `ld4lg train-lm`)",
-                self.model_config().display()
-            )));
-        }
-        let tokenizer = Tokenizer::from_file(self.tokenizer())?;
-        let config = CausalLmConfig::load(self.model_config())
-            .map_err(|e| Error::Checkpoint(format!("{}: {e}", self.model_config().display())))?;
-        config
-            .check()
-            .map_err(|m| Error::Checkpoint(format!("{}: {m}", self.model_config().display())))?;
-        if config.vocab_size != tokenizer.vocab_size() {
-            return Err(Error::Checkpoint(format!(
-                "language model vocabulary {} does not match the tokenizer's {}",
-                config.vocab_size,
-                tokenizer.vocab_size()
-            )));
-        }
-        let model = super::load_weights(config.init(device), &self.weights())?;
-        Ok((tokenizer, model))
-    }
 }
 
 /// The token ids (`<s>` … `</s>`) of every text of a corpus, truncated to `max_len`.
@@ -291,7 +225,7 @@ pub fn train_lm(
             last = Some(metrics);
         }
         if state.step % t.checkpoint_every == 0 || finished {
-            super::diffusion::save_module(&model, &run.weights())?;
+            ld4lg_run::save_module(&model, &run.weights())?;
             super::common::save_optimizer(&optimizer, &run.optimizer())?;
             state.save(&run.state())?;
         }

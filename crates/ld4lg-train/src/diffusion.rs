@@ -1,27 +1,28 @@
 //! Training the latent denoiser on the latents of a trained, frozen autoencoder.
 
 use super::autoencoder::step_seed;
-use super::condition::{ConditionConfig, DiffusionModel, TrainedCondition, condition_data};
+use super::condition::{ConditionConfig, condition_data};
 use super::data_order::DataOrder;
 use super::{
     AutoencoderRun, EmaConfig, LatentStats, RunOptions, TrainingConfig, TrainingState,
     atomic_write, update_ema,
 };
 use crate::Error;
-use crate::autoencoder::{Autoencoder, DecodeStrategy};
-use crate::data::{CorpusSpec, OnError};
-use crate::tokenizer::EncodeOptions;
-use crate::tokenizer::{Tokenizer, special};
 use burn::config::Config;
 use burn::module::Module;
 use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
-use ld4lg_denoiser::{LatentDenoiser, LatentDenoiserConfig};
+use ld4lg_autoencoder::{Autoencoder, DecodeStrategy};
+use ld4lg_data::{CorpusSpec, OnError};
+use ld4lg_denoiser::LatentDenoiserConfig;
+use ld4lg_run::{DiffusionModel, DiffusionRun, TrainedCondition, save_module};
 use ld4lg_sampler::Conditioning;
 use ld4lg_sampler::{NoiseSource, Sampler, SamplerConfig, SamplerKind};
 use ld4lg_schedule::{
     Coefficients, LossWeighting, NoiseSchedule, TimeSampler, add_noise, broadcastable,
 };
+use ld4lg_tokenizer::EncodeOptions;
+use ld4lg_tokenizer::{Tokenizer, special};
 use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
@@ -122,65 +123,6 @@ fn yes() -> bool {
 
 fn half() -> f64 {
     0.5
-}
-
-/// The files of the diffusion stage inside a run directory.
-#[derive(Debug, Clone)]
-pub struct DiffusionRun {
-    /// The run directory (it also holds the autoencoder stage).
-    pub dir: PathBuf,
-}
-
-impl DiffusionRun {
-    /// `dir/diffusion/`.
-    pub fn stage(&self) -> PathBuf {
-        self.dir.join("diffusion")
-    }
-    /// The denoiser configuration (latent shape filled in).
-    pub fn model_config(&self) -> PathBuf {
-        self.stage().join("model.json")
-    }
-    /// The raw (not averaged) weights.
-    pub fn weights(&self) -> PathBuf {
-        self.stage().join("model.bpk")
-    }
-    /// The EMA weights, used for generation.
-    pub fn ema_weights(&self) -> PathBuf {
-        self.stage().join("ema.bpk")
-    }
-    /// The schedule and other settings generation needs.
-    pub fn diffusion_config(&self) -> PathBuf {
-        self.stage().join("diffusion.json")
-    }
-    /// What the run is conditioned on ([`TrainedCondition`]); absent for unconditional runs.
-    pub fn condition(&self) -> PathBuf {
-        self.stage().join("condition.json")
-    }
-    /// The raw weights of the context encoder (source-conditioned runs).
-    pub fn source_encoder_weights(&self) -> PathBuf {
-        self.stage().join("source_encoder.bpk")
-    }
-    /// The EMA weights of the context encoder, used for generation.
-    pub fn source_encoder_ema_weights(&self) -> PathBuf {
-        self.stage().join("source_encoder_ema.bpk")
-    }
-    fn optimizer(&self) -> PathBuf {
-        self.stage().join("optimizer.bpk")
-    }
-    fn state(&self) -> PathBuf {
-        self.stage().join("state.json")
-    }
-    /// Metrics CSV.
-    pub fn metrics(&self) -> PathBuf {
-        self.stage().join("metrics.csv")
-    }
-    /// Statistics that standardise the autoencoder's latents for the denoiser.
-    pub fn latent_stats(&self) -> PathBuf {
-        self.stage().join("latent_stats.json")
-    }
-    fn latents(&self) -> PathBuf {
-        self.stage().join("latents.f32")
-    }
 }
 
 /// Latents of every training text, `[n, l, d]` row-major, cached on disk as raw little-endian
@@ -512,34 +454,6 @@ fn first_difference(a: &serde_json::Value, b: &serde_json::Value) -> Option<Stri
     }
 }
 
-/// Saves weights through a temporary file and a rename.
-pub(crate) fn save_module<M: Module>(module: &M, path: &Path) -> Result<(), Error> {
-    let tmp = path.with_extension("bpk.tmp");
-    module
-        .clone()
-        .save_file(&tmp)
-        .map_err(|e| Error::Checkpoint(format!("{}: {e}", path.display())))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
-}
-
-/// Loads a trained denoiser (EMA weights) and its schedule for generation.
-pub fn load_denoiser(
-    run_dir: &Path,
-    device: &Device,
-) -> Result<(LatentDenoiser, NoiseSchedule), Error> {
-    let run = DiffusionRun {
-        dir: run_dir.to_path_buf(),
-    };
-    let config = LatentDenoiserConfig::load(run.model_config())
-        .map_err(|e| Error::Checkpoint(format!("{}: {e}", run.model_config().display())))?;
-    let text = std::fs::read_to_string(run.diffusion_config())
-        .map_err(|e| Error::io(run.diffusion_config(), e))?;
-    let schedule: NoiseSchedule = serde_json::from_str(&text)
-        .map_err(|e| Error::Checkpoint(format!("{}: {e}", run.diffusion_config().display())))?;
-    let model = super::load_weights(config.init(device), &run.ema_weights())?;
-    Ok((model, schedule))
-}
-
 /// The files of the denoiser and of the context encoder: EMA or raw weights.
 fn part_paths(run: &DiffusionRun, ema: bool) -> (PathBuf, PathBuf) {
     if ema {
@@ -566,9 +480,9 @@ fn load_parts(
     ema: bool,
 ) -> Result<DiffusionModel, Error> {
     let (denoiser, encoder) = part_paths(run, ema);
-    model.denoiser = super::load_weights(model.denoiser, &denoiser)?;
+    model.denoiser = ld4lg_run::load_weights(model.denoiser, &denoiser)?;
     model.source_encoder = match model.source_encoder {
-        Some(source_encoder) => Some(super::load_weights(source_encoder, &encoder)?),
+        Some(source_encoder) => Some(ld4lg_run::load_weights(source_encoder, &encoder)?),
         None => None,
     };
     Ok(model)
@@ -617,12 +531,8 @@ impl Preview<'_> {
                     .source_encoder
                     .as_ref()
                     .expect("source runs build a context encoder");
-                let conditioning = super::condition::encode_sources(
-                    encoder,
-                    self.tokenizer,
-                    &picked,
-                    self.device,
-                )?;
+                let conditioning =
+                    ld4lg_run::encode_sources(encoder, self.tokenizer, &picked, self.device)?;
                 let labels = picked.iter().map(|s| format!("[{s}] ")).collect();
                 (labels, conditioning)
             }
@@ -656,43 +566,6 @@ impl Preview<'_> {
             .map(|(label, text)| format!("{label}{text}"))
             .collect())
     }
-}
-
-/// The latent statistics of a trained run (the identity for runs trained before latent
-/// standardisation, which have no statistics file).
-pub fn load_latent_stats(run_dir: &Path, shape: [usize; 2]) -> Result<LatentStats, Error> {
-    let run = DiffusionRun {
-        dir: run_dir.to_path_buf(),
-    };
-    LatentStats::load_or_identity(&run.latent_stats(), shape)
-}
-
-/// Loads a trained run's EMA denoiser (and context encoder), its schedule and what it is
-/// conditioned on, for generation.
-pub fn load_diffusion_model(
-    run_dir: &Path,
-    device: &Device,
-) -> Result<(DiffusionModel, NoiseSchedule, TrainedCondition), Error> {
-    let run = DiffusionRun {
-        dir: run_dir.to_path_buf(),
-    };
-    let (denoiser, schedule) = load_denoiser(run_dir, device)?;
-    let condition = TrainedCondition::load(&run.condition())?;
-    let source_encoder = match &condition {
-        TrainedCondition::Source { encoder } => Some(super::load_weights(
-            encoder.init(device),
-            &run.source_encoder_ema_weights(),
-        )?),
-        _ => None,
-    };
-    Ok((
-        DiffusionModel {
-            denoiser,
-            source_encoder,
-        },
-        schedule,
-        condition,
-    ))
 }
 
 #[cfg(test)]
