@@ -54,7 +54,7 @@ enum Command {
     /// at several noise levels (a quick check of how much a denoiser has learnt).
     Probe(commands::probe::ProbeArgs),
     /// Decode points on the path between the latents of two texts.
-    Interpolate(commands::autoencoder::InterpolateArgs),
+    Interpolate(commands::interpolate::InterpolateArgs),
     /// Train (or resume) the causal language model that --fluency-lm scores candidates with.
     TrainLm(commands::lm::TrainLmArgs),
     /// Copy a trained language model into a model directory, with half-precision weights.
@@ -82,7 +82,7 @@ fn main() -> ExitCode {
         Command::Edit(args) => commands::diffusion::edit(args, cli.device),
         Command::Eval(args) => commands::diffusion::eval(args),
         Command::Export(args) => commands::diffusion::export(args, cli.device),
-        Command::Interpolate(args) => commands::autoencoder::interpolate(args, cli.device),
+        Command::Interpolate(args) => commands::interpolate::run(args, cli.device),
         Command::Classifier(command) => commands::conditional::classifier(command),
         Command::EvalClass(args) => commands::conditional::eval_class(args),
         Command::EvalSeq2seq(args) => commands::conditional::eval_seq2seq(args, cli.device),

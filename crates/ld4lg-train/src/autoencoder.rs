@@ -1,5 +1,6 @@
 //! Training the text autoencoder.
 
+use super::common::step_seed;
 use super::data_order::DataOrder;
 use super::denoised::{DenoisedLatents, DenoisedLatentsConfig};
 use super::{LrSchedule, TrainingState, atomic_write};
@@ -239,13 +240,6 @@ pub fn reconstruction_through(
         bleu: corpus_bleu(&hyp_words, &ref_words),
     };
     Ok((metrics, decoded_texts))
-}
-
-/// Mixes a seed with a step so every draw of a step is reproducible after a resume.
-pub(crate) fn step_seed(seed: u64, step: u64, micro: usize) -> u64 {
-    let mut z = seed ^ step.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (micro as u64).rotate_left(32);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z ^ (z >> 27)
 }
 
 /// Trains (or resumes) the tokenizer and the autoencoder of `config` in `run_dir`.

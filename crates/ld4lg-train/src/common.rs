@@ -91,3 +91,10 @@ pub(crate) fn pad_rows(rows: &[&[u32]], device: &Device) -> (Tensor<2, Int>, Ten
         Tensor::from_data(TensorData::new(mask, [rows.len(), len]), device),
     )
 }
+
+/// Mixes a seed with a step so every draw of a step is reproducible after a resume.
+pub(crate) fn step_seed(seed: u64, step: u64, micro: usize) -> u64 {
+    let mut z = seed ^ step.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (micro as u64).rotate_left(32);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z ^ (z >> 27)
+}

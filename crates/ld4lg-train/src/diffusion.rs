@@ -1,6 +1,6 @@
 //! Training the latent denoiser on the latents of a trained, frozen autoencoder.
 
-use super::autoencoder::step_seed;
+use super::common::step_seed;
 use super::condition::{ConditionConfig, condition_data};
 use super::data_order::DataOrder;
 use super::{

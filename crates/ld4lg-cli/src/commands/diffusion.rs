@@ -1,4 +1,4 @@
-use super::autoencoder::DecodeArgs;
+use super::decode::DecodeArgs;
 use super::fluency::FluencyArgs;
 use anyhow::Context;
 use clap::{Args, ValueEnum};

@@ -1,8 +1,10 @@
 pub mod autoencoder;
 pub mod conditional;
+pub mod decode;
 pub mod diffusion;
 pub mod fluency;
 pub mod info;
+pub mod interpolate;
 pub mod lm;
 pub mod probe;
 pub mod tokenizer;

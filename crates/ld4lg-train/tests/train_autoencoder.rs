@@ -3,10 +3,10 @@
 
 use burn::config::Config;
 use burn::tensor::Device;
-use ld4lg::autoencoder::{AutoencoderConfig, DecoderKind};
-use ld4lg::data::{CorpusSpec, OnError};
-use ld4lg::tokenizer::{EncodeOptions, TokenizerConfig};
-use ld4lg::train::{
+use ld4lg_autoencoder::{AutoencoderConfig, DecoderKind};
+use ld4lg_data::{CorpusSpec, OnError};
+use ld4lg_tokenizer::{EncodeOptions, TokenizerConfig};
+use ld4lg_train::{
     AutoencoderRun, AutoencoderRunConfig, LongTextOversampling, LrSchedule, RunOptions,
     TrainingConfig, train_autoencoder,
 };
@@ -234,8 +234,8 @@ fn bad_configurations_and_missing_checkpoints_are_errors() {
 
 #[test]
 fn run_configs_with_another_format_version_are_refused() {
-    use ld4lg::denoiser::LatentDenoiserConfig;
-    use ld4lg::train::{DiffusionRunConfig, FORMAT_VERSION, RunConfig, read_run_config, train_run};
+    use ld4lg_denoiser::LatentDenoiserConfig;
+    use ld4lg_train::{DiffusionRunConfig, FORMAT_VERSION, RunConfig, read_run_config, train_run};
     let dir = tempfile::tempdir().unwrap();
     let autoencoder = config(dir.path(), 10);
     let diffusion = DiffusionRunConfig::new(autoencoder.train.clone(), LatentDenoiserConfig::new());
