@@ -14,17 +14,32 @@
 //!   renormalisation of x̂₀ to a fixed norm per latent vector.
 //! - Deterministic: noise comes from one seeded ChaCha8 stream per example ([`NoiseSource`]),
 //!   identical on every backend.
+//!
+//! The shape is that of diffusers and candle: a [`Scheduler`] per solver (one file each:
+//! [`DdpmScheduler`], [`DdimScheduler`], [`DpmSolverPlusPlusScheduler`]) with
+//! `set_timesteps` and `step`, separate from the loop ([`Sampler::sample_from_scheduled`])
+//! that calls the denoiser, applies guidance, self-conditioning and renormalisation, and
+//! reports every step to a callback ([`SamplerStep`]). `add_noise` and the prediction types
+//! are in `ld4lg-schedule`.
 
 #![warn(missing_docs)]
 
 mod conditioning;
 mod config;
+mod ddim;
+mod ddpm;
 mod denoiser;
+mod dpm_solver;
 mod noise;
 mod sampler;
+mod scheduler;
 
 pub use conditioning::Conditioning;
 pub use config::{DdpmVariance, SamplerConfig, SamplerError, SamplerKind, Spacing};
+pub use ddim::DdimScheduler;
+pub use ddpm::DdpmScheduler;
 pub use denoiser::{Denoiser, DenoiserInput};
+pub use dpm_solver::DpmSolverPlusPlusScheduler;
 pub use noise::NoiseSource;
-pub use sampler::{Sampler, normalize_vectors};
+pub use sampler::{Sampler, SamplerStep, normalize_vectors};
+pub use scheduler::{Scheduler, StepEstimates, scheduler_for};

@@ -1,11 +1,26 @@
-use crate::{
-    Conditioning, DdpmVariance, Denoiser, DenoiserInput, NoiseSource, SamplerConfig, SamplerError,
-    SamplerKind,
-};
+use crate::scheduler::{Scheduler, StepEstimates, scheduler_for};
+use crate::{Conditioning, Denoiser, DenoiserInput, NoiseSource, SamplerConfig, SamplerError};
 use burn::tensor::{Device, Tensor};
 use ld4lg_schedule::{Coefficients, NoiseSchedule};
 
-/// Runs a sampler: a denoiser, a schedule and a [`SamplerConfig`].
+/// What the per-step callback of [`Sampler::sample_from_with`] sees, before the step.
+#[derive(Debug)]
+pub struct SamplerStep<'a> {
+    /// The step, from 0 to `steps − 1`.
+    pub step: usize,
+    /// Steps in the run.
+    pub steps: usize,
+    /// The time the step starts from.
+    pub t: f64,
+    /// The latent at `t`.
+    pub z_t: &'a Tensor<3>,
+    /// The denoiser's estimate of the clean latent at `t` (after any renormalisation).
+    pub x0: &'a Tensor<3>,
+}
+
+/// Runs a sampler: a denoiser, a schedule and a [`SamplerConfig`]. The loop (guidance,
+/// self-conditioning, renormalisation) is here; how `z` moves between times is the
+/// [`Scheduler`] of the configured [`SamplerKind`](crate::SamplerKind).
 ///
 /// ```
 /// use burn::tensor::{Device, Tensor};
@@ -34,16 +49,6 @@ pub struct Sampler<M> {
     /// `(mean [1, l, d], std)` when the denoiser works on standardised latents
     /// `(x − mean)/std`: [`SamplerConfig::normalize_x0`] then acts on `x`, not on them.
     standardisation: Option<(Tensor<3>, f64)>,
-}
-
-/// Log signal level `ln ᾱ = −softplus(−λ)`.
-fn log_alpha_bar(log_snr: f64) -> f64 {
-    let x = -log_snr;
-    -(if x > 0.0 {
-        x + (-x).exp().ln_1p()
-    } else {
-        x.exp().ln_1p()
-    })
 }
 
 impl<M: Denoiser> Sampler<M> {
@@ -122,11 +127,67 @@ impl<M: Denoiser> Sampler<M> {
     /// - `z`: `[batch, l, d]` → `[batch, l, d]`
     pub fn sample_from(
         &self,
-        mut z: Tensor<3>,
+        z: Tensor<3>,
         conditioning: &Conditioning,
         noise: &mut NoiseSource,
     ) -> Result<Tensor<3>, SamplerError> {
-        let [batch, l, d] = z.dims();
+        self.sample_from_with(z, conditioning, noise, &mut |_| {})
+    }
+
+    /// [`Self::sample_from`], calling `on_step` before each step with the step, its time,
+    /// `z_t` and the estimate x̂₀ (the hook for progress bars and trajectory pictures).
+    ///
+    /// ```
+    /// # use burn::tensor::{Device, Tensor};
+    /// # use ld4lg_sampler::{Conditioning, Denoiser, DenoiserInput, NoiseSource, Sampler, SamplerConfig};
+    /// # use ld4lg_schedule::{NoiseSchedule, PredictionType};
+    /// # struct Zero;
+    /// # impl Denoiser for Zero {
+    /// #     fn prediction_type(&self) -> PredictionType { PredictionType::Sample }
+    /// #     fn predict(&self, input: DenoiserInput<'_>) -> Tensor<3> { input.z_t.zeros_like() }
+    /// # }
+    /// let config = SamplerConfig { steps: 10, ..SamplerConfig::default() };
+    /// let sampler = Sampler::new(Zero, NoiseSchedule::default(), config)?;
+    /// let mut noise = NoiseSource::from_seed(1, 2);
+    /// let z = noise.normal(4, 8, &Device::flex());
+    /// let mut times = Vec::new();
+    /// sampler.sample_from_with(z, &Conditioning::none(), &mut noise, &mut |step| {
+    ///     times.push(step.t);
+    /// })?;
+    /// assert_eq!(times.len(), 10);
+    /// assert!(times.windows(2).all(|w| w[0] > w[1]));
+    /// # Ok::<(), ld4lg_sampler::SamplerError>(())
+    /// ```
+    ///
+    /// # Shapes
+    /// - `z`: `[batch, l, d]` → `[batch, l, d]`
+    pub fn sample_from_with(
+        &self,
+        z: Tensor<3>,
+        conditioning: &Conditioning,
+        noise: &mut NoiseSource,
+        on_step: &mut dyn FnMut(&SamplerStep<'_>),
+    ) -> Result<Tensor<3>, SamplerError> {
+        let mut scheduler = scheduler_for(&self.config);
+        self.sample_from_scheduled(z, conditioning, noise, scheduler.as_mut(), on_step)
+    }
+
+    /// The sampling loop with any [`Scheduler`] (e.g. one of your own) over the configured
+    /// timesteps: at each step the denoiser's (guided) output becomes x̂₀ and ε̂ (x̂₀
+    /// renormalised when configured, and fed back as self-conditioning), `on_step` sees them,
+    /// and the scheduler moves `z` to the next time.
+    ///
+    /// # Shapes
+    /// - `z`: `[batch, l, d]` → `[batch, l, d]`
+    pub fn sample_from_scheduled(
+        &self,
+        mut z: Tensor<3>,
+        conditioning: &Conditioning,
+        noise: &mut NoiseSource,
+        scheduler: &mut dyn Scheduler,
+        on_step: &mut dyn FnMut(&SamplerStep<'_>),
+    ) -> Result<Tensor<3>, SamplerError> {
+        let batch = z.dims()[0];
         if noise.len() != batch {
             return Err(SamplerError::Shape(format!(
                 "{} noise streams for a batch of {batch}",
@@ -134,14 +195,12 @@ impl<M: Denoiser> Sampler<M> {
             )));
         }
         let device = z.device();
-        let times = self.config.timesteps(&self.schedule);
-        let steps = self.config.steps;
+        scheduler.set_timesteps(&self.config.timesteps(&self.schedule), &self.schedule);
+        let times = scheduler.timesteps().to_vec();
+        let steps = times.len().saturating_sub(1);
         let mut self_cond: Option<Tensor<3>> = None;
-        // DPM-Solver++ history: (log-SNR, x̂₀) of the previous steps, newest last.
-        let mut history: Vec<(f64, Tensor<3>)> = Vec::with_capacity(3);
-        for i in 0..steps {
-            let (t, s) = (times[i], times[i + 1]);
-            let (lambda_t, lambda_s) = (self.schedule.log_snr(t), self.schedule.log_snr(s));
+        for (step, &t) in times[..steps].iter().enumerate() {
+            let lambda_t = self.schedule.log_snr(t);
             let output = self.guided_output(z.clone(), t, self_cond.clone(), conditioning, &device);
             let c_t = Coefficients::<3>::from_log_snr(&vec![lambda_t; batch], &device);
             let prediction = self.denoiser.prediction_type();
@@ -163,65 +222,14 @@ impl<M: Denoiser> Sampler<M> {
             if self.config.self_conditioning {
                 self_cond = Some(x0.clone());
             }
-            let (_, sigma_t) = ld4lg_schedule::alpha_sigma_from_log_snr(lambda_t);
-            let (alpha_s, sigma_s) = ld4lg_schedule::alpha_sigma_from_log_snr(lambda_s);
-            let last = i + 1 == steps;
-            z = match self.config.kind {
-                SamplerKind::Ddpm { variance } => {
-                    if last {
-                        x0
-                    } else {
-                        // α_now = ᾱ_t/ᾱ_s; 1 − α_now computed without cancellation.
-                        let log_ratio = log_alpha_bar(lambda_t) - log_alpha_bar(lambda_s);
-                        let alpha_now = log_ratio.exp();
-                        let one_minus = -log_ratio.exp_m1();
-                        let mean =
-                            (z - eps.mul_scalar(one_minus / sigma_t)).div_scalar(alpha_now.sqrt());
-                        let var = match variance {
-                            DdpmVariance::Large => one_minus,
-                            DdpmVariance::Posterior => {
-                                (sigma_s * sigma_s) / (sigma_t * sigma_t) * one_minus
-                            }
-                        };
-                        mean + noise
-                            .normal(l, d, &device)
-                            .mul_scalar(var.sqrt() * self.config.noise_scale)
-                    }
-                }
-                SamplerKind::Ddim { eta } => {
-                    let log_ratio = log_alpha_bar(lambda_t) - log_alpha_bar(lambda_s);
-                    let one_minus = -log_ratio.exp_m1();
-                    let std = eta * (sigma_s / sigma_t) * one_minus.sqrt();
-                    let direction = (sigma_s * sigma_s - std * std).max(0.0).sqrt();
-                    let mut next = x0.mul_scalar(alpha_s) + eps.mul_scalar(direction);
-                    if std > 0.0 {
-                        next = next
-                            + noise
-                                .normal(l, d, &device)
-                                .mul_scalar(std * self.config.noise_scale);
-                    }
-                    next
-                }
-                SamplerKind::DpmSolverPlusPlus { order } => {
-                    let mut order = order.min(history.len() + 1);
-                    if self.config.lower_order_final && steps < 15 {
-                        order = order.min(steps - i);
-                    }
-                    let next = dpm_solver_pp_update(
-                        z,
-                        &x0,
-                        &history,
-                        order,
-                        (lambda_t, lambda_s),
-                        (sigma_t, alpha_s, sigma_s),
-                    );
-                    history.push((lambda_t, x0));
-                    if history.len() > 2 {
-                        history.remove(0);
-                    }
-                    next
-                }
-            };
+            on_step(&SamplerStep {
+                step,
+                steps,
+                t,
+                z_t: &z,
+                x0: &x0,
+            });
+            z = scheduler.step(step, StepEstimates { x0, eps }, z, noise);
         }
         Ok(z)
     }
@@ -230,7 +238,7 @@ impl<M: Denoiser> Sampler<M> {
     /// latents at `config.t_end` up to `config.t_start` over the configured timesteps, each
     /// step `z_s = α_s x̂₀ + σ_s ε̂` with the model's estimates at the less noisy time (the
     /// first step uses `x0` itself and ε = 0).
-    /// Sampling the result with [`SamplerKind::Ddim`] `{ eta: 0 }` and the same timesteps
+    /// Sampling the result with [`SamplerKind::Ddim`](crate::SamplerKind::Ddim) `{ eta: 0 }` and the same timesteps
     /// comes back close to `x0` (exactly for a perfect denoiser); interpolating between two
     /// inverted latents and sampling gives texts the model finds likely all along the path.
     ///
@@ -322,59 +330,6 @@ impl<M: Denoiser> Sampler<M> {
         .reshape([batch, 1, 1]);
         let rescaled = guided.clone() * ratio;
         rescaled.mul_scalar(phi) + guided.mul_scalar(1.0 - phi)
-    }
-}
-
-/// One DPM-Solver++ multistep update of order 1, 2 or 3 from `t` to `s` (Lu et al. 2022,
-/// data-prediction form), in half-log-SNR steps `h = (λ_s − λ_t)/2`.
-fn dpm_solver_pp_update(
-    z: Tensor<3>,
-    x0: &Tensor<3>,
-    history: &[(f64, Tensor<3>)],
-    order: usize,
-    (lambda_t, lambda_s): (f64, f64),
-    (sigma_t, alpha_s, sigma_s): (f64, f64, f64),
-) -> Tensor<3> {
-    let h = (lambda_s - lambda_t) / 2.0;
-    let phi1 = -(-h).exp_m1(); // 1 − e^{−h}
-    let base = z.mul_scalar(sigma_s / sigma_t);
-    // Steps of zero length happen where λ is clamped (editing from t ≈ 1e-4, where every
-    // timestep sits at λ = 15): the update is then the identity, and a zero-length previous
-    // step gives no slope to extrapolate. Divide by neither: lower the order instead.
-    let h0 = history
-        .last()
-        .map(|(lambda_1, _)| (lambda_t - lambda_1) / 2.0);
-    let h1 = match history {
-        [.., (lambda_2, _), (lambda_1, _)] => Some((lambda_1 - lambda_2) / 2.0),
-        _ => None,
-    };
-    let order = if h == 0.0 || h0.is_none_or(|h0| h0 == 0.0) {
-        1
-    } else if h1.is_some_and(|h1| h1 == 0.0) {
-        order.min(2)
-    } else {
-        order
-    };
-    match (order, history) {
-        (1, _) | (_, []) => base + x0.clone().mul_scalar(alpha_s * phi1),
-        (2, [.., (lambda_1, m1)]) | (_, [(lambda_1, m1)]) => {
-            let r0 = (lambda_t - lambda_1) / 2.0 / h;
-            let d1 = (x0.clone() - m1.clone()).div_scalar(r0);
-            base + x0.clone().mul_scalar(alpha_s * phi1) + d1.mul_scalar(0.5 * alpha_s * phi1)
-        }
-        (_, [(lambda_2, m2), (lambda_1, m1), ..]) => {
-            let h0 = (lambda_t - lambda_1) / 2.0;
-            let h1 = (lambda_1 - lambda_2) / 2.0;
-            let (r0, r1) = (h0 / h, h1 / h);
-            let d1_0 = (x0.clone() - m1.clone()).div_scalar(r0);
-            let d1_1 = (m1.clone() - m2.clone()).div_scalar(r1);
-            let d1 = d1_0.clone() + (d1_0.clone() - d1_1.clone()).mul_scalar(r0 / (r0 + r1));
-            let d2 = (d1_0 - d1_1).div_scalar(r0 + r1);
-            // e^{−h} − 1 = −φ₁; coefficients of D1 and D2 in the data-prediction form.
-            let c1 = alpha_s * (phi1 / h - 1.0);
-            let c2 = alpha_s * ((h - phi1) / (h * h) - 0.5);
-            base + x0.clone().mul_scalar(alpha_s * phi1) - d1.mul_scalar(c1) - d2.mul_scalar(c2)
-        }
     }
 }
 
