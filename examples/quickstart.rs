@@ -83,7 +83,7 @@ fn main() -> anyhow::Result<()> {
         println!("  {:.2}  {text}", i as f64 / 4.0);
     }
 
-    // The measured best (docs/RESULTS.md, session 19; the CLI's `interpolate --denoise 0.4
+    // The measured best (docs/RESULTS.md; the CLI's `interpolate --denoise 0.4
     // --candidates 32 --keep-ends --fluency-lm models/e2e --fusion-lm models/e2e
     // --fusion-weight 2`, here with 16): every point between the ends noised to t = 0.4 and
     // denoised back 16 times, decoded with the shipped language model fused into beam search

@@ -46,7 +46,7 @@ fn main() -> anyhow::Result<()> {
         .with_no_adjacent_repeat(true);
     let pipeline = pipeline.with_decode_strategy(prior.into_fused_beam(beam, 1.0));
     // Guidance rescale 1 lets large weights control without leaving the latent manifold
-    // (docs/RESULTS.md, session 9).
+    // (docs/RESULTS.md).
     let sampler = SamplerConfig {
         steps: 50,
         guidance_scale: guidance,

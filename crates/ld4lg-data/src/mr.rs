@@ -144,7 +144,7 @@ mod tests {
             assert_eq!(mr.to_string(), source);
             venues.insert(mr.get("name").unwrap().to_owned());
         }
-        // docs/RESULTS.md (session 17): E2E dev describes 20 venues.
+        // docs/RESULTS.md: E2E dev describes 20 venues.
         assert_eq!(venues.len(), 20);
     }
 }

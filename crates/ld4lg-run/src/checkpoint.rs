@@ -7,7 +7,7 @@ use std::path::Path;
 pub struct TrainingState {
     /// Optimiser steps completed.
     pub step: u64,
-    /// Seconds of training so far, over all sessions of the run.
+    /// Seconds of training so far, over every process that trained the run.
     pub elapsed_seconds: f64,
 }
 
