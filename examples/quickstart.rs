@@ -12,7 +12,9 @@ use ld4lg::backend::DeviceChoice;
 use ld4lg::data::CorpusSpec;
 use ld4lg::fusion::NgramTokenPrior;
 use ld4lg::lm::LanguageModel;
+use ld4lg::pick::{CandidatePicker, FluencyModel};
 use ld4lg::pipeline::LatentDiffusionPipeline;
+use ld4lg::request::{InterpolateRequest, InterpolationPath};
 use ld4lg::sampler::SamplerConfig;
 use std::sync::Arc;
 use std::time::Instant;
@@ -63,8 +65,7 @@ fn main() -> anyhow::Result<()> {
         path: root.join("data/e2e/trainset.csv.gz"),
     };
     let prior = NgramTokenPrior::train(pipeline.tokenizer(), &train.read_texts()?, 5)?;
-    let pipeline = pipeline.with_decode_strategy(prior.into_fused_beam(beam.clone(), 8.0));
-    let fused = pipeline.decode(latents)?;
+    let fused = pipeline.decode_with(latents, &prior.into_fused_beam(beam.clone(), 8.0))?;
     println!(
         "\nThe same 8, decoded with fusion (a 5-gram model of the training texts, weight 8), in {:.2?}:",
         start.elapsed()
@@ -72,7 +73,6 @@ fn main() -> anyhow::Result<()> {
     for text in &fused {
         println!("  - {text}");
     }
-    let pipeline = pipeline.with_decode_strategy(DecodeStrategy::Beam(beam.clone()));
 
     let (a, b) = (
         "The Eagle is a cheap coffee shop near Burger King in the riverside area.",
@@ -90,29 +90,20 @@ fn main() -> anyhow::Result<()> {
     // (weight 2), and the candidate that model finds most fluent kept.
     let start = Instant::now();
     let lm = Arc::new(LanguageModel::load(&model, &device)?);
-    let denoise = SamplerConfig {
-        steps: 25,
-        ..SamplerConfig::default()
-    };
-    let seeds: Vec<u64> = (1..=16).collect();
-    // The ends as reconstructed (plain beam search: their latents are exact).
-    let mut ends = pipeline.reconstruct(&[a, b])?;
-    let pipeline = pipeline.with_decode_strategy(DecodeStrategy::FusedBeam(
-        beam.clone(),
-        Fusion::new(lm.clone(), 2.0),
-    ));
-    let mut path = vec![ends.remove(0)];
-    for candidates in
-        pipeline.interpolate_denoised_interior_candidates(a, b, 5, 0.4, &denoise, &seeds)?
-    {
-        let fluency = lm.mean_log_probs(&candidates)?;
-        let best = (0..candidates.len())
-            .max_by(|&i, &j| fluency[i].total_cmp(&fluency[j]))
-            .context("no candidates")?;
-        path.push(candidates[best].clone());
-    }
-    path.extend(ends);
-    let pipeline = pipeline.with_decode_strategy(DecodeStrategy::Beam(beam));
+    let request = InterpolateRequest::new(a, b, 5)
+        .with_path(InterpolationPath::Denoised {
+            strength: 0.4,
+            keep_ends: true,
+        })
+        .with_seeds((1..=16).collect())
+        // The points between the ends only; the ends are reconstructed with the pipeline's
+        // plain beam search (their latents are exact).
+        .with_decode(DecodeStrategy::FusedBeam(
+            beam,
+            Fusion::new(lm.clone(), 2.0),
+        ));
+    let picker = CandidatePicker::first().with_fluency(FluencyModel::Neural(lm), 1.0)?;
+    let path = pipeline.interpolate_with(&request, &picker)?;
     println!(
         "\nInterpolation through the denoiser, the most fluent of 16 per point, in {:.2?}:",
         start.elapsed()

@@ -6,8 +6,9 @@
 //! turns generated latents back into text.
 //!
 //! This crate is the facade: [`pipeline::LatentDiffusionPipeline`] loads a trained run or
-//! exported model and generates, edits and interpolates text; [`fusion`] and [`lm`] are
-//! priors that can steer decoding; [`probe`] measures how much of a text the denoiser
+//! exported model and generates, edits and interpolates text, one [`request`] per task;
+//! [`pick`] chooses among candidates (MBR, fluency); [`fusion`] and [`lm`] are priors that
+//! can steer decoding; [`probe`] measures how much of a text the denoiser
 //! recovers from noise. Everything below it is re-exported: corpus readers ([`data`]),
 //! evaluation ([`metrics`], [`classifier`]), run directories ([`run`]), training
 //! ([`train`]), and the model crates ([`autoencoder`], [`denoiser`], [`sampler`],
@@ -34,8 +35,10 @@
 pub mod backend;
 pub mod fusion;
 pub mod lm;
+pub mod pick;
 pub mod pipeline;
 pub mod probe;
+pub mod request;
 
 pub use ld4lg_run::Error;
 

@@ -110,6 +110,18 @@ impl LatentDiffusionPipeline {
         config: &SamplerConfig,
         seed: u64,
     ) -> Result<Vec<Vec<String>>, Error> {
+        self.sources_with(sources, candidates, config, seed, &self.decode_strategy)
+    }
+
+    /// [`Self::generate_from_sources`], decoding with `strategy`.
+    pub(crate) fn sources_with<S: AsRef<str>>(
+        &self,
+        sources: &[S],
+        candidates: usize,
+        config: &SamplerConfig,
+        seed: u64,
+        strategy: &DecodeStrategy,
+    ) -> Result<Vec<Vec<String>>, Error> {
         if candidates == 0 {
             return Err(Error::Config("candidates must be positive".to_owned()));
         }
@@ -132,7 +144,7 @@ impl LatentDiffusionPipeline {
                     .map(move |j| seed.wrapping_add(i as u64 * candidates as u64 + j))
             })
             .collect();
-        let texts = self.sample_with_seeds(&seeds, config, &conditioning)?;
+        let texts = self.sample_with_seeds(&seeds, config, &conditioning, strategy)?;
         for (k, chunk) in kept.iter().zip(texts.chunks(candidates)) {
             out[*k] = chunk.to_vec();
         }
@@ -183,12 +195,22 @@ impl LatentDiffusionPipeline {
     /// # Shapes
     /// - `latents`: `[batch, l, d]`
     pub fn decode(&self, latents: Tensor<3>) -> Result<Vec<String>, Error> {
-        let ids = self.model.autoencoder().decode(
-            latents,
-            &self.decode_strategy,
-            special::BOS_ID,
-            special::EOS_ID,
-        );
+        self.decode_with(latents, &self.decode_strategy)
+    }
+
+    /// Decodes latents to texts with `strategy` instead of the pipeline's own.
+    ///
+    /// # Shapes
+    /// - `latents`: `[batch, l, d]`
+    pub fn decode_with(
+        &self,
+        latents: Tensor<3>,
+        strategy: &DecodeStrategy,
+    ) -> Result<Vec<String>, Error> {
+        let ids =
+            self.model
+                .autoencoder()
+                .decode(latents, strategy, special::BOS_ID, special::EOS_ID);
         Ok(self.model.tokenizer().decode_batch(&ids)?)
     }
 
@@ -220,7 +242,7 @@ impl LatentDiffusionPipeline {
         conditioning: &Conditioning,
     ) -> Result<Vec<String>, Error> {
         let seeds = consecutive_seeds(seed, n);
-        self.sample_with_seeds(&seeds, config, conditioning)
+        self.sample_with_seeds(&seeds, config, conditioning, &self.decode_strategy)
     }
 
     /// The autoencoder latents [`Self::generate`] decodes (same seeds, same latents), for
@@ -240,16 +262,20 @@ impl LatentDiffusionPipeline {
     }
 
     /// One text per noise seed.
-    fn sample_with_seeds(
+    pub(crate) fn sample_with_seeds(
         &self,
         seeds: &[u64],
         config: &SamplerConfig,
         conditioning: &Conditioning,
+        strategy: &DecodeStrategy,
     ) -> Result<Vec<String>, Error> {
         if seeds.is_empty() {
             return Ok(Vec::new());
         }
-        self.decode(self.model.sample_latents(seeds, config, conditioning)?)
+        self.decode_with(
+            self.model.sample_latents(seeds, config, conditioning)?,
+            strategy,
+        )
     }
 
     /// `k ≥ 2` texts along the spherical path between the latents of `a` and `b`, both ends
@@ -274,7 +300,8 @@ impl LatentDiffusionPipeline {
     ) -> Result<Vec<String>, Error> {
         // One batch, every point with the same noise stream.
         let path = self.slerp_path(a, b, k)?;
-        let texts = self.denoised_candidates(path, strength, config, &[seed])?;
+        let texts =
+            self.denoised_candidates(path, strength, config, &[seed], &self.decode_strategy)?;
         Ok(texts.into_iter().flatten().collect())
     }
 
@@ -290,7 +317,13 @@ impl LatentDiffusionPipeline {
         config: &SamplerConfig,
         seeds: &[u64],
     ) -> Result<Vec<Vec<String>>, Error> {
-        self.denoised_candidates(self.slerp_path(a, b, k)?, strength, config, seeds)
+        self.denoised_candidates(
+            self.slerp_path(a, b, k)?,
+            strength,
+            config,
+            seeds,
+            &self.decode_strategy,
+        )
     }
 
     /// [`Self::interpolate_denoised_candidates`] for the `k − 2` points strictly between
@@ -309,7 +342,13 @@ impl LatentDiffusionPipeline {
         if k == 2 {
             return Ok(Vec::new());
         }
-        self.denoised_candidates(path.narrow(0, 1, k - 2), strength, config, seeds)
+        self.denoised_candidates(
+            path.narrow(0, 1, k - 2),
+            strength,
+            config,
+            seeds,
+            &self.decode_strategy,
+        )
     }
 
     /// Every row of `path` noised to `strength` and denoised back once per seed (all rows
@@ -317,12 +356,13 @@ impl LatentDiffusionPipeline {
     ///
     /// # Shapes
     /// - `path`: `[k, l, d]`
-    fn denoised_candidates(
+    pub(crate) fn denoised_candidates(
         &self,
         path: Tensor<3>,
         strength: f64,
         config: &SamplerConfig,
         seeds: &[u64],
+        strategy: &DecodeStrategy,
     ) -> Result<Vec<Vec<String>>, Error> {
         let k = path.dims()[0];
         let mut points = vec![Vec::with_capacity(seeds.len()); k];
@@ -334,7 +374,7 @@ impl LatentDiffusionPipeline {
                 &vec![seed; k],
                 &Conditioning::none(),
             )?;
-            for (point, text) in points.iter_mut().zip(self.decode(denoised)?) {
+            for (point, text) in points.iter_mut().zip(self.decode_with(denoised, strategy)?) {
                 point.push(text);
             }
         }
@@ -355,6 +395,21 @@ impl LatentDiffusionPipeline {
         depth: f64,
         steps: usize,
     ) -> Result<Vec<String>, Error> {
+        self.decode(self.inverted_path(a, b, k, depth, steps)?)
+    }
+
+    /// The latents [`Self::interpolate_inverted`] decodes.
+    ///
+    /// # Shapes
+    /// - output: `[k, l, d]`
+    pub(crate) fn inverted_path(
+        &self,
+        a: &str,
+        b: &str,
+        k: usize,
+        depth: f64,
+        steps: usize,
+    ) -> Result<Tensor<3>, Error> {
         check_points(k)?;
         // Without self-conditioning both directions see the same inputs; with it, inversion
         // feeds the model near-exact estimates that sampling from noise never has, and the
@@ -380,14 +435,14 @@ impl LatentDiffusionPipeline {
                 &mut unused,
             )
             .map_err(|e| Error::Config(e.to_string()))?;
-        self.decode(self.model.latent_stats().denormalize(latents))
+        Ok(self.model.latent_stats().denormalize(latents))
     }
 
     /// `k ≥ 2` latents along the spherical path between the latents of `a` and `b`.
     ///
     /// # Shapes
     /// - output: `[k, l, d]`
-    fn slerp_path(&self, a: &str, b: &str, k: usize) -> Result<Tensor<3>, Error> {
+    pub(crate) fn slerp_path(&self, a: &str, b: &str, k: usize) -> Result<Tensor<3>, Error> {
         check_points(k)?;
         Ok(slerp_between_rows(self.encode(&[a, b])?, k))
     }

@@ -317,7 +317,7 @@ pub fn eval_seq2seq(args: EvalSeq2SeqArgs, device: DeviceChoice) -> anyhow::Resu
             Some((model, weight)) => Some((
                 sets.iter()
                     .map(|c| model.scores(c))
-                    .collect::<anyhow::Result<_>>()?,
+                    .collect::<Result<_, _>>()?,
                 *weight,
             )),
             None => None,

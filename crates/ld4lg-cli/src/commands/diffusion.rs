@@ -5,6 +5,7 @@ use clap::{Args, ValueEnum};
 use ld4lg::backend::DeviceChoice;
 use ld4lg::metrics::{MbrSimilarity, generation_metrics, human_metrics_grouped, text_set};
 use ld4lg::pipeline::LatentDiffusionPipeline;
+use ld4lg::request::{EditRequest, GenerateRequest};
 use ld4lg::sampler::{DdpmVariance, SamplerConfig, SamplerKind, Spacing};
 use ld4lg::train::{DiffusionRunConfig, RunConfig, train_diffusion, train_run};
 use std::io::Write;
@@ -345,10 +346,39 @@ pub fn generate(args: GenerateArgs, device: DeviceChoice) -> anyhow::Result<()> 
         .with_decode_strategy(args.decode.strategy_for(&args.checkpoint, &device)?);
     let config = args.sampler.config();
     let start = Instant::now();
-    let texts = match &args.source_file {
-        Some(path) => generate_from_sources(&pipeline, &args, &config, path)?,
-        None => generate_picked(&pipeline, &args, &config)?,
-    };
+    let request = match &args.source_file {
+        Some(path) => {
+            let sources = super::read_lines(path)?;
+            let empty = sources.iter().filter(|s| s.trim().is_empty()).count();
+            if empty > 0 {
+                eprintln!("{empty} empty source line(s): their output lines are empty");
+            }
+            GenerateRequest::for_sources(sources)
+        }
+        None => match &args.class {
+            Some(class) => {
+                // Fail before any work on an unknown class.
+                pipeline.class_conditioning(class, 1)?;
+                GenerateRequest::new(args.n).with_class(class.clone())
+            }
+            None => GenerateRequest::new(args.n),
+        },
+    }
+    .with_candidates(args.candidates)
+    .with_seed(args.sampler.seed)
+    .with_sampler(config.clone())
+    .with_batch_size(args.batch_size);
+    // Trained before sampling, so a bad corpus fails at once.
+    let picker = args.fluency.picker(
+        args.mbr.then_some(args.mbr_similarity.into()),
+        args.candidates,
+        pipeline.device(),
+    )?;
+    let sets = pipeline.generate_candidates(&request)?;
+    if let Some(out) = &args.candidates_out {
+        super::fluency::write_candidates(out, &sets)?;
+    }
+    let texts = picker.pick_each(&sets)?;
     eprintln!(
         "{} texts in {:.1}s ({} steps, batch {})",
         texts.len(),
@@ -369,83 +399,6 @@ pub fn generate(args: GenerateArgs, device: DeviceChoice) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// `-n` unconditional or class-conditional texts, each picked among `--candidates` samples
-/// (consecutive seeds: the candidates are exactly the texts `-n n·k` would give).
-fn generate_picked(
-    pipeline: &LatentDiffusionPipeline,
-    args: &GenerateArgs,
-    config: &SamplerConfig,
-) -> anyhow::Result<Vec<String>> {
-    if let Some(class) = &args.class {
-        // Fail before any work on an unknown class.
-        pipeline.class_conditioning(class, 1)?;
-    }
-    // Trained before sampling, so a bad corpus fails at once.
-    let fluency = args.fluency.model_for(args.candidates, pipeline.device())?;
-    let total = args
-        .n
-        .checked_mul(args.candidates)
-        .context("-n × --candidates is too large")?;
-    let mut samples = Vec::with_capacity(total);
-    while samples.len() < total {
-        let batch = args.batch_size.min(total - samples.len());
-        let seed = args.sampler.seed + samples.len() as u64;
-        samples.extend(match &args.class {
-            Some(class) => pipeline.generate_class(class, batch, config, seed)?,
-            None => pipeline.generate(batch, config, seed)?,
-        });
-    }
-    let sets: Vec<Vec<String>> = samples
-        .chunks(args.candidates)
-        .map(<[String]>::to_vec)
-        .collect();
-    pick_each(args, sets, fluency.as_ref())
-}
-
-/// Writes `--candidates-out` and picks one text per candidate set (the first without a
-/// pick rule; an empty text for an empty set).
-fn pick_each(
-    args: &GenerateArgs,
-    sets: Vec<Vec<String>>,
-    fluency: Option<&super::fluency::FluencyPick>,
-) -> anyhow::Result<Vec<String>> {
-    if let Some(out) = &args.candidates_out {
-        super::fluency::write_candidates(out, &sets)?;
-    }
-    let similarity = args.mbr.then_some(args.mbr_similarity.into());
-    sets.into_iter()
-        .map(|candidates| {
-            Ok(super::fluency::pick(&candidates, similarity, fluency)?
-                .map(|chosen| candidates[chosen].clone())
-                .unwrap_or_default())
-        })
-        .collect()
-}
-
-/// One output per source line (MBR-selected or the first candidate), in order.
-fn generate_from_sources(
-    pipeline: &LatentDiffusionPipeline,
-    args: &GenerateArgs,
-    config: &SamplerConfig,
-    path: &std::path::Path,
-) -> anyhow::Result<Vec<String>> {
-    let sources = super::read_lines(path)?;
-    // Trained before sampling, so a bad corpus fails at once.
-    let fluency = args.fluency.model_for(args.candidates, pipeline.device())?;
-    let empty = sources.iter().filter(|s| s.trim().is_empty()).count();
-    if empty > 0 {
-        eprintln!("{empty} empty source line(s): their output lines are empty");
-    }
-    let per_batch = (args.batch_size / args.candidates).max(1);
-    let mut all = Vec::with_capacity(sources.len());
-    for (b, chunk) in sources.chunks(per_batch).enumerate() {
-        // Seeds continue across batches: source i's candidates use seed + i·k + j.
-        let seed = args.sampler.seed + (b * per_batch * args.candidates) as u64;
-        all.extend(pipeline.generate_from_sources(chunk, args.candidates, config, seed)?);
-    }
-    pick_each(args, all, fluency.as_ref())
-}
-
 pub fn edit(args: EditArgs, device: DeviceChoice) -> anyhow::Result<()> {
     anyhow::ensure!(args.batch_size > 0, "--batch-size must be positive");
     let device = device.device()?;
@@ -456,25 +409,14 @@ pub fn edit(args: EditArgs, device: DeviceChoice) -> anyhow::Result<()> {
         Some(path) => super::read_lines(path)?,
         None => args.texts.clone(),
     };
+    let mut request = EditRequest::new(texts.clone(), args.strength)
+        .with_seed(args.sampler.seed)
+        .with_sampler(config)
+        .with_batch_size(args.batch_size);
     if let Some(class) = &args.class {
-        // Fail before any work on an unknown class.
-        pipeline.class_conditioning(class, 1)?;
+        request = request.with_class(class.clone());
     }
-    let mut edited = Vec::with_capacity(texts.len());
-    for (b, chunk) in texts.chunks(args.batch_size).enumerate() {
-        // Text i uses the noise stream seed + i, whatever the batch size.
-        let seed = args.sampler.seed + (b * args.batch_size) as u64;
-        edited.extend(match &args.class {
-            Some(class) => pipeline.edit_to_class(chunk, class, args.strength, &config, seed)?,
-            None => pipeline.edit_conditioned(
-                chunk,
-                args.strength,
-                &config,
-                seed,
-                &ld4lg::sampler::Conditioning::none(),
-            )?,
-        });
-    }
+    let edited = pipeline.edit_with(&request)?;
     match &args.out {
         Some(path) => std::fs::write(path, edited.join("\n") + "\n")
             .with_context(|| format!("writing {}", path.display()))?,

@@ -5,8 +5,10 @@ use clap::Args;
 use ld4lg::burn::tensor::Device;
 use ld4lg::data::CorpusSpec;
 use ld4lg::lm::LanguageModel;
-use ld4lg::metrics::{MbrSimilarity, NgramLm, metric_tokens, rerank_scored};
+use ld4lg::metrics::{MbrSimilarity, NgramLm, metric_tokens};
+use ld4lg::pick::{CandidatePicker, FluencyModel};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Options of the fluency term.
@@ -65,50 +67,8 @@ pub fn check_weight(flag: &str, weight: f64) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A fluency model: what scores a candidate's fluency (higher is more fluent).
-pub enum FluencyModel {
-    /// Word n-gram model: mean log-probability per word of [`metric_tokens`].
-    Ngram(NgramLm),
-    /// Neural language model: mean log-probability per token.
-    Neural(Box<LanguageModel>),
-}
-
-impl FluencyModel {
-    /// The fluency of each text.
-    pub fn scores(&self, texts: &[String]) -> anyhow::Result<Vec<f64>> {
-        Ok(match self {
-            Self::Ngram(lm) => texts
-                .iter()
-                .map(|t| lm.mean_log_prob(metric_tokens(t)))
-                .collect(),
-            Self::Neural(lm) => lm.mean_log_probs(texts)?,
-        })
-    }
-}
-
 /// A fluency model and the weight of its term.
 pub type FluencyPick = (FluencyModel, f64);
-
-/// The candidate that `similarity` (MBR) and the fluency term pick, MBR comparing
-/// [`metric_tokens`]; the first without either, `None` when there are none.
-pub fn pick(
-    candidates: &[String],
-    similarity: Option<MbrSimilarity>,
-    fluency: Option<&FluencyPick>,
-) -> anyhow::Result<Option<usize>> {
-    let tokens: Vec<Vec<String>> = candidates.iter().map(|c| metric_tokens(c)).collect();
-    let scores = match fluency {
-        Some((model, weight)) if !candidates.is_empty() => {
-            Some((model.scores(candidates)?, *weight))
-        }
-        _ => None,
-    };
-    Ok(rerank_scored(
-        &tokens,
-        similarity,
-        scores.as_ref().map(|(s, w)| (s.as_slice(), *w)),
-    ))
-}
 
 /// Writes candidate sets for `--candidates-out`: one JSON array of strings per line.
 pub fn write_candidates(path: &Path, sets: &[Vec<String>]) -> anyhow::Result<()> {
@@ -155,6 +115,20 @@ impl FluencyArgs {
         self.model(device)
     }
 
+    /// The picker of `similarity` (MBR) and this fluency term, for `candidates` per output.
+    pub fn picker(
+        &self,
+        similarity: Option<MbrSimilarity>,
+        candidates: usize,
+        device: &Device,
+    ) -> anyhow::Result<CandidatePicker> {
+        let picker = similarity.map_or_else(CandidatePicker::first, CandidatePicker::mbr);
+        Ok(match self.model_for(candidates, device)? {
+            Some((model, weight)) => picker.with_fluency(model, weight)?,
+            None => picker,
+        })
+    }
+
     /// The model and its weight, `None` without `--fluency-corpus` or `--fluency-lm`.
     pub fn model(&self, device: &Device) -> anyhow::Result<Option<FluencyPick>> {
         if !self.enabled() {
@@ -164,7 +138,7 @@ impl FluencyArgs {
         if let Some(dir) = &self.lm {
             let lm = LanguageModel::load(dir, device)
                 .map_err(|e| anyhow::anyhow!("--fluency-lm {}: {e}", dir.display()))?;
-            return Ok(Some((FluencyModel::Neural(Box::new(lm)), self.weight)));
+            return Ok(Some((FluencyModel::Neural(Arc::new(lm)), self.weight)));
         }
         let start = Instant::now();
         let texts: Vec<Vec<String>> = corpus_texts(&self.corpus)?

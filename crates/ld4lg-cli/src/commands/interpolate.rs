@@ -6,6 +6,8 @@ use super::fluency::FluencyArgs;
 use clap::Args;
 use ld4lg::autoencoder::DecodeStrategy;
 use ld4lg::backend::DeviceChoice;
+use ld4lg::pick::CandidatePicker;
+use ld4lg::request::{InterpolateRequest, InterpolationPath};
 use ld4lg::train::AutoencoderRun;
 use std::path::PathBuf;
 
@@ -83,57 +85,46 @@ pub fn run(args: InterpolateArgs, device: DeviceChoice) -> anyhow::Result<()> {
         )
     };
     let texts = match (args.invert, args.denoise) {
-        (Some(depth), _) => pipeline()?.interpolate_inverted(
-            &args.from,
-            &args.to,
-            args.points,
-            depth,
-            args.steps.unwrap_or(100),
+        (Some(depth), _) => pipeline()?.interpolate_with(
+            &InterpolateRequest::new(&args.from, &args.to, args.points).with_path(
+                InterpolationPath::Inverted {
+                    depth,
+                    steps: args.steps.unwrap_or(100),
+                },
+            ),
+            &CandidatePicker::first(),
         )?,
         (None, Some(strength)) => {
+            anyhow::ensure!(args.candidates > 0, "--candidates must be positive");
             let config = ld4lg::sampler::SamplerConfig {
                 noise_scale: args.noise_scale,
                 ..args.sampler.config(args.steps.unwrap_or(25))
             };
-            anyhow::ensure!(args.candidates > 0, "--candidates must be positive");
-            let fluency = args.fluency.model_for(args.candidates, &device)?;
-            let seeds: Vec<u64> = (0..args.candidates as u64).map(|j| args.seed + j).collect();
-            let similarity = args.mbr.then_some(ld4lg::metrics::MbrSimilarity::Bleu);
-            let pipeline = pipeline()?;
-            let denoise = if args.keep_ends {
-                ld4lg::pipeline::LatentDiffusionPipeline::interpolate_denoised_interior_candidates
-            } else {
-                ld4lg::pipeline::LatentDiffusionPipeline::interpolate_denoised_candidates
-            };
-            let sets = denoise(
-                &pipeline,
-                &args.from,
-                &args.to,
-                args.points,
-                strength,
-                &config,
-                &seeds,
+            let picker = args.fluency.picker(
+                args.mbr.then_some(ld4lg::metrics::MbrSimilarity::Bleu),
+                args.candidates,
+                &device,
             )?;
-            if let Some(out) = &args.candidates_out {
-                super::fluency::write_candidates(out, &sets)?;
-            }
-            let mut texts: Vec<String> = sets
-                .into_iter()
-                .map(|candidates| {
-                    let chosen = super::fluency::pick(&candidates, similarity, fluency.as_ref())?;
-                    Ok(candidates[chosen.unwrap_or(0)].clone())
+            let request = InterpolateRequest::new(&args.from, &args.to, args.points)
+                .with_path(InterpolationPath::Denoised {
+                    strength,
+                    keep_ends: args.keep_ends,
                 })
-                .collect::<anyhow::Result<_>>()?;
-            if args.keep_ends {
+                .with_sampler(config)
+                .with_seeds((0..args.candidates as u64).map(|j| args.seed + j).collect())
                 // Without fusion: the ends' latents are exact, and a prior only pulls their
                 // texts towards the corpus.
-                let pipeline = pipeline.with_decode_strategy(args.decode.strategy()?);
-                let mut ends = pipeline.reconstruct(&[args.from.as_str(), args.to.as_str()])?;
-                let last = ends.pop().expect("two ends");
-                texts.insert(0, ends.pop().expect("two ends"));
-                texts.push(last);
+                .with_ends_decode(args.decode.strategy()?);
+            let sets = pipeline()?.interpolate_candidates(&request)?;
+            if let Some(out) = &args.candidates_out {
+                let denoised = if args.keep_ends {
+                    &sets[1..sets.len() - 1]
+                } else {
+                    &sets[..]
+                };
+                super::fluency::write_candidates(out, denoised)?;
             }
-            texts
+            picker.pick_each(&sets)?
         }
         (None, None) => autoencoder_path(&args, &strategy, &device)?,
     };
