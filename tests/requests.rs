@@ -194,6 +194,12 @@ fn requests_refuse_bad_settings() {
         let result = pipeline.interpolate_candidates(&request);
         assert!(matches!(result, Err(Error::Config(_))), "{result:?}");
     }
+    let no_steps =
+        pipeline.generate_candidates(&GenerateRequest::new(1).with_sampler(SamplerConfig {
+            steps: 0,
+            ..SamplerConfig::default()
+        }));
+    assert!(matches!(no_steps, Err(Error::Sampler(_))), "{no_steps:?}");
     let unconditional = pipeline.generate_candidates(&GenerateRequest::new(1).with_class("x"));
     assert!(
         matches!(unconditional, Err(Error::Config(_))),

@@ -2,6 +2,7 @@ use std::path::PathBuf;
 
 /// Errors of the corpus readers. Row-level errors carry the file and one-based line.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum DataError {
     /// The corpus file does not exist.
     #[error("file not found: {}", path.display())]

@@ -63,6 +63,7 @@ pub struct NgramLm {
 
 /// Why a language model cannot be trained.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum NgramLmError {
     /// The order is zero.
     #[error("the n-gram order must be at least 1")]

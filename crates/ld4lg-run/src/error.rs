@@ -1,4 +1,5 @@
 use ld4lg_data::DataError;
+use ld4lg_sampler::SamplerError;
 use ld4lg_tokenizer::TokenizerError;
 
 /// Any error of loading, training or running a model: data, tokenizer, run-directory files,
@@ -12,6 +13,9 @@ pub enum Error {
     /// Training, loading or applying a tokenizer failed.
     #[error(transparent)]
     Tokenizer(#[from] TokenizerError),
+    /// A sampler configuration is invalid, or does not fit the batch or model it runs on.
+    #[error(transparent)]
+    Sampler(#[from] SamplerError),
     /// A file of a run directory could not be read or written.
     #[error("cannot access {}: {source}", path.display())]
     Io {

@@ -131,19 +131,16 @@ impl LatentModel {
     /// statistics when `normalize_x0` needs them).
     ///
     /// # Errors
-    /// [`Error::Config`] when `config` is invalid.
+    /// [`Error::Sampler`] when `config` is invalid.
     pub fn sampler(&self, config: &SamplerConfig) -> Result<Sampler<&LatentDenoiser>, Error> {
-        let sampler = Sampler::new(&self.denoiser, self.schedule, config.clone())
-            .map_err(|e| Error::Config(e.to_string()))?;
+        let sampler = Sampler::new(&self.denoiser, self.schedule, config.clone())?;
         if config.normalize_x0.is_none() || self.latent_stats.is_identity() {
             return Ok(sampler);
         }
         // normalize_x0 rescales the autoencoder's own (sphere) latents, not the standardised
         // ones the denoiser sees; only then does the sampler need the statistics.
         let (mean, std) = self.latent_stats.to_tensor(&self.device);
-        sampler
-            .with_standardisation(mean, std)
-            .map_err(|e| Error::Config(e.to_string()))
+        Ok(sampler.with_standardisation(mean, std)?)
     }
 
     /// Latents of texts.
@@ -169,15 +166,12 @@ impl LatentModel {
         conditioning: &Conditioning,
     ) -> Result<Tensor<3>, Error> {
         let mut noise = NoiseSource::from_seeds(seeds);
-        let latents = self
-            .sampler(config)?
-            .sample(
-                self.autoencoder.latent_shape(),
-                conditioning,
-                &mut noise,
-                &self.device,
-            )
-            .map_err(|e| Error::Config(e.to_string()))?;
+        let latents = self.sampler(config)?.sample(
+            self.autoencoder.latent_shape(),
+            conditioning,
+            &mut noise,
+            &self.device,
+        )?;
         Ok(self.latent_stats.denormalize(latents))
     }
 
@@ -214,8 +208,7 @@ impl LatentModel {
         };
         let latents = self
             .sampler(&config)?
-            .sample_from(z, conditioning, &mut noise)
-            .map_err(|e| Error::Config(e.to_string()))?;
+            .sample_from(z, conditioning, &mut noise)?;
         Ok(self.latent_stats.denormalize(latents))
     }
 

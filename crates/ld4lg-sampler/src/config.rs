@@ -117,6 +117,7 @@ impl Default for SamplerConfig {
 
 /// A sampling run that cannot be carried out.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SamplerError {
     /// The configuration is inconsistent.
     #[error("invalid sampler configuration: {0}")]

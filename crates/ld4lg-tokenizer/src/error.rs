@@ -2,6 +2,7 @@ use std::path::PathBuf;
 
 /// Everything that can go wrong while training, loading or using a [`Tokenizer`](crate::Tokenizer).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum TokenizerError {
     /// A corpus or tokenizer file does not exist.
     #[error("file not found: {}", path.display())]

@@ -542,17 +542,14 @@ impl Preview<'_> {
             steps: 25,
             ..SamplerConfig::default()
         };
-        let sampler = Sampler::new(&self.model.denoiser, self.schedule, config)
-            .map_err(|e| Error::Config(e.to_string()))?;
+        let sampler = Sampler::new(&self.model.denoiser, self.schedule, config)?;
         let seeds: Vec<u64> = (0..n as u64).collect();
-        let latents = sampler
-            .sample(
-                self.autoencoder.latent_shape(),
-                &conditioning,
-                &mut NoiseSource::from_seeds(&seeds),
-                self.device,
-            )
-            .map_err(|e| Error::Config(e.to_string()))?;
+        let latents = sampler.sample(
+            self.autoencoder.latent_shape(),
+            &conditioning,
+            &mut NoiseSource::from_seeds(&seeds),
+            self.device,
+        )?;
         let ids = self.autoencoder.decode(
             self.latent_stats.denormalize(latents),
             &DecodeStrategy::Greedy,

@@ -20,6 +20,7 @@ pub enum DeviceChoice {
 
 /// A device was asked for whose backend is not compiled in.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum BackendError {
     /// The backend's Cargo feature is off.
     #[error(

@@ -4,7 +4,7 @@
 
 use crate::Error;
 use crate::autoencoder::{BeamSearchConfig, DecodeStrategy, Fusion, TokenPrior};
-use crate::metrics::{NgramLm, NgramLmError, WordId};
+use crate::metrics::{NgramLm, WordId};
 use crate::tokenizer::Tokenizer;
 use crate::tokenizer::special::{BOS_ID, EOS_ID};
 use std::sync::Arc;
@@ -36,9 +36,8 @@ impl NgramTokenPrior {
                 .collect::<Vec<_>>();
             rows.push(inner);
         }
-        let lm = NgramLm::train(rows, order).map_err(|e| match e {
-            NgramLmError::ZeroOrder | NgramLmError::EmptyCorpus => Error::Config(e.to_string()),
-        })?;
+        // Both ways to fail (order 0, no text) are settings of the caller's.
+        let lm = NgramLm::train(rows, order).map_err(|e| Error::Config(e.to_string()))?;
         let words = (0..tokenizer.vocab_size() as u32)
             .map(|id| lm.word_id(&id.to_string()))
             .collect();

@@ -423,18 +423,14 @@ impl LatentDiffusionPipeline {
         };
         let sampler = self.model.sampler(&config)?;
         let ends = self.model.latent_stats().normalize(self.encode(&[a, b])?);
-        let noise = sampler
-            .invert(ends, &Conditioning::none())
-            .map_err(|e| Error::Config(e.to_string()))?;
+        let noise = sampler.invert(ends, &Conditioning::none())?;
         // DDIM with η = 0 draws no noise; the source only has to match the batch.
         let mut unused = NoiseSource::from_seeds(&vec![0; k]);
-        let latents = sampler
-            .sample_from(
-                slerp_between_rows(noise, k),
-                &Conditioning::none(),
-                &mut unused,
-            )
-            .map_err(|e| Error::Config(e.to_string()))?;
+        let latents = sampler.sample_from(
+            slerp_between_rows(noise, k),
+            &Conditioning::none(),
+            &mut unused,
+        )?;
         Ok(self.model.latent_stats().denormalize(latents))
     }
 

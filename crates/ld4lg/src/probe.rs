@@ -40,8 +40,8 @@ pub fn one_step() -> SamplerConfig {
 /// `seed + k`), without conditioning (the null class or context of conditional runs).
 ///
 /// # Errors
-/// [`Error::Config`] for a strength outside (0, 1] or a sampler configuration the run
-/// refuses; tokenizer errors for texts that cannot be encoded.
+/// [`Error::Config`] for a strength outside (0, 1], [`Error::Sampler`] for a sampler
+/// configuration the run refuses; tokenizer errors for texts that cannot be encoded.
 pub fn probe_denoiser(
     pipeline: &LatentDiffusionPipeline,
     texts: &[String],

@@ -300,8 +300,9 @@ impl LatentDiffusionPipeline {
     /// each (an empty set for an empty source).
     ///
     /// # Errors
-    /// [`Error::Config`] for zero candidates or batch size, an unknown class, sources for a
-    /// model not conditioned on them, or a sampler configuration the run cannot use.
+    /// [`Error::Config`] for zero candidates or batch size, an unknown class, or sources for
+    /// a model not conditioned on them; [`Error::Sampler`] for a sampler configuration the
+    /// run cannot use.
     pub fn generate_candidates(
         &self,
         request: &GenerateRequest,
@@ -397,8 +398,9 @@ impl LatentDiffusionPipeline {
     /// denoised points, one at the ends when they are kept and along undenoised paths.
     ///
     /// # Errors
-    /// [`Error::Config`] for fewer than 2 points, no seeds on a denoised path, a strength or
-    /// depth outside (0, 1], or a sampler configuration the run cannot use.
+    /// [`Error::Config`] for fewer than 2 points, no seeds on a denoised path, or a strength
+    /// outside (0, 1]; [`Error::Sampler`] for a sampler configuration (or inversion depth) the
+    /// run cannot use.
     pub fn interpolate_candidates(
         &self,
         request: &InterpolateRequest,
