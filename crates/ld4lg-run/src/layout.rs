@@ -129,7 +129,7 @@ impl DiffusionRun {
     pub fn diffusion_config(&self) -> PathBuf {
         self.stage().join("diffusion.json")
     }
-    /// What the run is conditioned on ([`TrainedCondition`]); absent for unconditional runs.
+    /// What the run is conditioned on ([`TrainedCondition`](crate::TrainedCondition)); absent for unconditional runs.
     pub fn condition(&self) -> PathBuf {
         self.stage().join("condition.json")
     }

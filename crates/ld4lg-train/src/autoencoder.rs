@@ -3,6 +3,7 @@
 use super::common::step_seed;
 use super::data_order::DataOrder;
 use super::denoised::{DenoisedLatents, DenoisedLatentsConfig};
+use super::progress::{Reporter, RunOptions};
 use super::{LrSchedule, TrainingState, atomic_write};
 use crate::Error;
 use burn::module::Module;
@@ -120,16 +121,6 @@ pub struct AutoencoderRunConfig {
     /// learns to read generated latents. Default: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub denoised_latents: Option<DenoisedLatentsConfig>,
-}
-
-/// How a training call behaves, as opposed to what it trains.
-#[derive(Debug, Clone, Default)]
-pub struct RunOptions {
-    /// Draw a progress bar (validation lines go to stderr either way).
-    pub show_progress: bool,
-    /// Stop (with a checkpoint) after this many optimiser steps in total, as if interrupted;
-    /// a later call resumes from there.
-    pub stop_after: Option<u64>,
 }
 
 /// Reconstruction quality of an autoencoder on held-out texts.
@@ -253,7 +244,6 @@ pub fn train_autoencoder(
     device: &Device,
     options: &RunOptions,
 ) -> Result<ReconstructionMetrics, Error> {
-    let show_progress = options.show_progress;
     let run = AutoencoderRun {
         dir: run_dir.to_path_buf(),
     };
@@ -404,12 +394,8 @@ pub fn train_autoencoder(
         "autoencoder: {params} parameters{frozen}, latents {l}×{d}, from step {}",
         state.step
     );
-    if options.show_progress {
-        eprintln!("{intro}");
-    }
-    tracing::info!("{intro}");
-
-    let progress = super::common::progress_bar(show_progress, t.steps, state.step);
+    let progress = Reporter::new(options);
+    progress.started(intro, state.step, t.steps);
     let mut csv = super::common::open_metrics(
         &run.metrics(),
         "step,seconds,lr,train_loss,train_token_accuracy,val_token_accuracy,val_exact_match,val_bleu",
@@ -493,12 +479,14 @@ pub fn train_autoencoder(
         model = optimizer.step(lr, model, accumulator.grads());
         state.step += 1;
         state.elapsed_seconds = base_elapsed + session_start.elapsed().as_secs_f64();
-        progress.set_position(state.step);
         let train_loss = loss_sum / window.max(1) as f64;
         let train_acc = correct_sum as f64 / token_sum.max(1) as f64;
-        progress.set_message(format!(
-            "loss {train_loss:.4} acc {train_acc:.4} lr {lr:.2e}"
-        ));
+        progress.step(
+            state.step,
+            Some(format!(
+                "loss {train_loss:.4} acc {train_acc:.4} lr {lr:.2e}"
+            )),
+        );
 
         let finished = state.step == stop;
         if state.step % t.validate_every == 0 || finished {
@@ -531,7 +519,7 @@ pub fn train_autoencoder(
                 validation[0],
                 samples[0]
             );
-            super::common::report(&progress, line);
+            progress.line(line);
             (loss_sum, correct_sum, token_sum, window) = (0.0, 0, 0, 0);
             last = Some(metrics);
         }
@@ -539,7 +527,7 @@ pub fn train_autoencoder(
             save(&model, &optimizer, &state)?;
         }
     }
-    progress.finish_and_clear();
+    progress.finished();
     match last {
         Some(metrics) => Ok(metrics),
         None => {

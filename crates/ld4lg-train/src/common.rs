@@ -1,11 +1,10 @@
-//! Pieces shared by the training loops: optimiser, progress bar, metrics file, checkpoints.
+//! Pieces shared by the training loops: optimiser, metrics file, checkpoints, padding, seeds.
 
 use super::TrainingConfig;
 use crate::Error;
 use burn::optim::grad_clipping::GradientClippingConfig;
 use burn::optim::{AdamWConfig, ModuleOptimizer};
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
-use indicatif::{ProgressBar, ProgressStyle};
 use std::fs::File;
 use std::io::Write;
 use std::path::Path;
@@ -18,32 +17,6 @@ pub(crate) fn adamw(t: &TrainingConfig) -> ModuleOptimizer {
         .with_beta_2(t.adam_beta2)
         .with_grad_clipping(Some(GradientClippingConfig::Norm(t.grad_clip)))
         .init()
-}
-
-/// A step progress bar (hidden when not asked for).
-pub(crate) fn progress_bar(show: bool, total: u64, position: u64) -> ProgressBar {
-    let progress = if show {
-        ProgressBar::new(total)
-    } else {
-        ProgressBar::hidden()
-    };
-    progress.set_style(
-        ProgressStyle::with_template(
-            "{bar:30} {pos}/{len} steps {elapsed_precise} (eta {eta}) {msg}",
-        )
-        .expect("valid template"),
-    );
-    progress.set_position(position);
-    progress
-}
-
-/// Prints a line above the bar, or on stderr when the bar is hidden (a log file).
-pub(crate) fn report(progress: &ProgressBar, line: String) {
-    if progress.is_hidden() {
-        eprintln!("{line}");
-    } else {
-        progress.println(line);
-    }
 }
 
 /// Opens the metrics CSV for appending, writing `header` when the file is new.

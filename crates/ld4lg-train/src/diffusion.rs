@@ -3,6 +3,7 @@
 use super::common::step_seed;
 use super::condition::{ConditionConfig, condition_data};
 use super::data_order::DataOrder;
+use super::progress::Reporter;
 use super::{
     AutoencoderRun, EmaConfig, LatentStats, RunOptions, TrainingConfig, TrainingState,
     atomic_write, update_ema,
@@ -41,7 +42,7 @@ pub enum DiffusionLoss {
     L1,
 }
 
-/// Steps between reads of the training loss from the device (for the progress bar).
+/// Steps between reads of the training loss from the device (for the progress summary).
 const LOSS_READ_EVERY: u64 = 25;
 
 /// Everything the diffusion stage needs besides the autoencoder run it builds on.
@@ -258,10 +259,8 @@ pub fn train_diffusion(
         model.num_params(),
         state.step
     );
-    if options.show_progress {
-        eprintln!("{intro}");
-    }
-    let progress = super::common::progress_bar(options.show_progress, t.steps, state.step);
+    let progress = Reporter::new(options);
+    progress.started(intro, state.step, t.steps);
     let mut csv = super::common::open_metrics(&run.metrics(), "step,seconds,lr,train_loss")?;
     let prediction = model_config.prediction_type;
     let mut order = DataOrder::new(n, t.seed);
@@ -351,7 +350,6 @@ pub fn train_diffusion(
         state.step += 1;
         ema = update_ema(ema, &model, &config.ema, state.step);
         state.elapsed_seconds = base_elapsed + session_start.elapsed().as_secs_f64();
-        progress.set_position(state.step);
         let finished = state.step == stop;
         let validate = state.step % t.validate_every == 0 || finished;
         let checkpoint = state.step % t.checkpoint_every == 0 || finished;
@@ -368,7 +366,9 @@ pub fn train_diffusion(
                 loss_sum += sum;
             }
             let mean_loss = loss_sum / window.max(1) as f64;
-            progress.set_message(format!("loss {mean_loss:.4} lr {lr:.2e}"));
+            progress.step(state.step, Some(format!("loss {mean_loss:.4} lr {lr:.2e}")));
+        } else {
+            progress.step(state.step, None);
         }
         if validate {
             // The pending sum was read just above.
@@ -380,7 +380,7 @@ pub fn train_diffusion(
             )
             .map_err(|e| Error::io(run.metrics(), e))?;
             let line = format!("step {}: diffusion loss {mean_loss:.4}", state.step);
-            super::common::report(&progress, line);
+            progress.line(line);
             let preview = Preview {
                 model: &ema,
                 condition: &trained_condition,
@@ -392,7 +392,7 @@ pub fn train_diffusion(
                 device,
             };
             for line in preview.samples(config.preview_samples)? {
-                super::common::report(&progress, format!("  {line}"));
+                progress.line(format!("  {line}"));
             }
             last_loss = mean_loss;
             (loss_sum, window) = (0.0, 0);
@@ -404,7 +404,7 @@ pub fn train_diffusion(
             state.save(&run.state())?;
         }
     }
-    progress.finish_and_clear();
+    progress.finished();
     Ok(last_loss)
 }
 

@@ -22,10 +22,11 @@ mod ema;
 mod export;
 mod lm;
 mod lr;
+mod progress;
 mod run;
 
 pub use autoencoder::{
-    AutoencoderRunConfig, LongTextOversampling, ReconstructionMetrics, RunOptions, TrainingConfig,
+    AutoencoderRunConfig, LongTextOversampling, ReconstructionMetrics, TrainingConfig,
     evaluate_reconstruction, reconstruction_through, train_autoencoder,
 };
 pub use condition::{ConditionConfig, SourceEncoderConfig};
@@ -40,4 +41,5 @@ pub use ld4lg_run::{
 };
 pub use lm::{LmMetrics, LmRunConfig, evaluate_lm, train_lm};
 pub use lr::{Decay, LrSchedule};
+pub use progress::{ProgressCallback, RunOptions, TrainingEvent};
 pub use run::{RunConfig, RunReport, read_run_config, train_run};

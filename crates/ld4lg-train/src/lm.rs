@@ -1,6 +1,7 @@
 //! Training the causal language model that scores fluency (`ld4lg::lm`).
 
 use super::data_order::DataOrder;
+use super::progress::Reporter;
 use super::{RunOptions, TrainingConfig, TrainingState, atomic_write};
 use crate::Error;
 use burn::module::Module;
@@ -165,12 +166,8 @@ pub fn train_lm(
         train.len(),
         state.step
     );
-    if options.show_progress {
-        eprintln!("{intro}");
-    }
-    tracing::info!("{intro}");
-
-    let progress = super::common::progress_bar(options.show_progress, t.steps, state.step);
+    let progress = Reporter::new(options);
+    progress.started(intro, state.step, t.steps);
     let mut csv = super::common::open_metrics(
         &run.metrics(),
         "step,seconds,lr,train_loss,val_nll,val_perplexity",
@@ -201,9 +198,11 @@ pub fn train_lm(
         model = optimizer.step(lr, model, grads);
         state.step += 1;
         state.elapsed_seconds = base_elapsed + session_start.elapsed().as_secs_f64();
-        progress.set_position(state.step);
         let train_loss = loss_sum / window.max(1) as f64;
-        progress.set_message(format!("loss {train_loss:.4} lr {lr:.2e}"));
+        progress.step(
+            state.step,
+            Some(format!("loss {train_loss:.4} lr {lr:.2e}")),
+        );
 
         let finished = state.step == stop;
         if state.step % t.validate_every == 0 || finished {
@@ -214,13 +213,10 @@ pub fn train_lm(
                 state.step, state.elapsed_seconds, metrics.nll, metrics.perplexity
             )
             .map_err(|e| Error::io(run.metrics(), e))?;
-            super::common::report(
-                &progress,
-                format!(
-                    "step {}: train loss {train_loss:.4}, validation NLL {:.4} (perplexity {:.2})",
-                    state.step, metrics.nll, metrics.perplexity
-                ),
-            );
+            progress.line(format!(
+                "step {}: train loss {train_loss:.4}, validation NLL {:.4} (perplexity {:.2})",
+                state.step, metrics.nll, metrics.perplexity
+            ));
             (loss_sum, window) = (0.0, 0);
             last = Some(metrics);
         }
@@ -230,7 +226,7 @@ pub fn train_lm(
             state.save(&run.state())?;
         }
     }
-    progress.finish_and_clear();
+    progress.finished();
     match last {
         Some(metrics) => Ok(metrics),
         None => {

@@ -315,3 +315,81 @@ fn every_shipped_autoencoder_configuration_parses_and_checks() {
         assert!(checked.iter().any(|c| c == name), "{name} not checked");
     }
 }
+
+#[test]
+fn the_progress_callback_sees_the_start_every_step_the_validations_and_the_end() {
+    use ld4lg_train::TrainingEvent;
+    use std::sync::{Arc, Mutex};
+    let _random = random_generator();
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path(), 20);
+    let events: Arc<Mutex<Vec<TrainingEvent>>> = Arc::default();
+    let sink = events.clone();
+    let options = |stop_after| {
+        let sink = sink.clone();
+        RunOptions {
+            progress: Some(Arc::new(move |event: &TrainingEvent| {
+                sink.lock().unwrap().push(event.clone())
+            })),
+            stop_after,
+        }
+    };
+    let run = dir.path().join("run");
+    train_autoencoder(&config, &run, &Device::flex(), &options(Some(12))).unwrap();
+    let seen = events.lock().unwrap().clone();
+    assert!(
+        matches!(
+            &seen[0],
+            TrainingEvent::Started {
+                step: 0,
+                total: 20,
+                ..
+            }
+        ),
+        "{:?}",
+        seen[0]
+    );
+    let steps: Vec<u64> = seen
+        .iter()
+        .filter_map(|e| match e {
+            TrainingEvent::Step { step, summary } => {
+                assert!(summary.as_deref().is_some_and(|s| s.contains("loss")));
+                Some(*step)
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(steps, (1..=12).collect::<Vec<_>>());
+    let lines: Vec<&String> = seen
+        .iter()
+        .filter_map(|e| match e {
+            TrainingEvent::Line(line) => Some(line),
+            _ => None,
+        })
+        .collect();
+    // Validations at step 10 and at the stop (12).
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines[0].starts_with("step 10: val token acc"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(seen.last(), Some(&TrainingEvent::Finished));
+
+    // A resumed call starts where the first stopped.
+    events.lock().unwrap().clear();
+    train_autoencoder(&config, &run, &Device::flex(), &options(None)).unwrap();
+    let seen = events.lock().unwrap().clone();
+    assert!(
+        matches!(
+            &seen[0],
+            TrainingEvent::Started {
+                step: 12,
+                total: 20,
+                ..
+            }
+        ),
+        "{:?}",
+        seen[0]
+    );
+}

@@ -10,8 +10,10 @@ pub mod probe;
 pub mod tokenizer;
 
 use anyhow::Context;
-use ld4lg::train::RunOptions;
+use indicatif::{ProgressBar, ProgressStyle};
+use ld4lg::train::{RunOptions, TrainingEvent};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 /// Reads and parses a JSON configuration file.
 pub fn read_config<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
@@ -20,10 +22,48 @@ pub fn read_config<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Resul
     serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
 }
 
-/// Training from the command line: a progress bar, run to the end.
+/// Training from the command line: a progress bar drawn from the loop's events, run to the
+/// end.
 pub fn interactive() -> RunOptions {
+    let bar: Mutex<Option<ProgressBar>> = Mutex::new(None);
+    let draw = move |event: &TrainingEvent| {
+        let mut bar = bar.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        match event {
+            TrainingEvent::Started { intro, step, total } => {
+                eprintln!("{intro}");
+                let progress = ProgressBar::new(*total);
+                progress.set_style(
+                    ProgressStyle::with_template(
+                        "{bar:30} {pos}/{len} steps {elapsed_precise} (eta {eta}) {msg}",
+                    )
+                    .expect("valid template"),
+                );
+                progress.set_position(*step);
+                *bar = Some(progress);
+            }
+            TrainingEvent::Step { step, summary } => {
+                if let Some(progress) = bar.as_ref() {
+                    progress.set_position(*step);
+                    if let Some(summary) = summary {
+                        progress.set_message(summary.clone());
+                    }
+                }
+            }
+            TrainingEvent::Line(line) => match bar.as_ref() {
+                // A hidden bar (stderr is not a terminal: a log file) prints nothing.
+                Some(progress) if !progress.is_hidden() => progress.println(line),
+                _ => eprintln!("{line}"),
+            },
+            TrainingEvent::Finished => {
+                if let Some(progress) = bar.take() {
+                    progress.finish_and_clear();
+                }
+            }
+            _ => {}
+        }
+    };
     RunOptions {
-        show_progress: true,
+        progress: Some(Arc::new(draw)),
         stop_after: None,
     }
 }
