@@ -6,6 +6,7 @@ use ld4lg::autoencoder::{AutoencoderConfig, DecodeStrategy, DecoderKind};
 use ld4lg::data::{CorpusSpec, OnError};
 use ld4lg::denoiser::LatentDenoiserConfig;
 use ld4lg::pipeline::LatentDiffusionPipeline;
+use ld4lg::run::DiffusionRun;
 use ld4lg::sampler::{SamplerConfig, SamplerKind};
 use ld4lg::tokenizer::TokenizerConfig;
 use ld4lg::train::{
@@ -321,12 +322,14 @@ fn half_precision_export_loads_and_stays_close() {
     let device = Device::flex();
     let out = tempfile::tempdir().unwrap();
     let bytes = ld4lg::train::export_run(trained_run(), out.path(), &device).unwrap();
-    let full = std::fs::metadata(trained_run().join("diffusion/ema.bpk"))
-        .unwrap()
-        .len()
-        + std::fs::metadata(trained_run().join("autoencoder/model.bpk"))
-            .unwrap()
-            .len();
+    // A trained run keeps its weights in the current checkpoint directory of each stage.
+    let run_dir = trained_run().to_path_buf();
+    let ema = DiffusionRun {
+        dir: run_dir.clone(),
+    }
+    .ema_weights();
+    let weights = AutoencoderRun { dir: run_dir }.weights();
+    let full = std::fs::metadata(ema).unwrap().len() + std::fs::metadata(weights).unwrap().len();
     assert!(
         bytes < full * 6 / 10,
         "export {bytes} bytes vs {full} in f32"
@@ -371,13 +374,11 @@ fn init_from_continues_the_source_model_and_refuses_another_denoiser() {
     let copy_autoencoder = |to: &Path| {
         std::fs::copy(source.join("tokenizer.json"), to.join("tokenizer.json")).unwrap();
         std::fs::create_dir_all(to.join("autoencoder")).unwrap();
-        for file in ["model.json", "model.bpk"] {
-            std::fs::copy(
-                source.join("autoencoder").join(file),
-                to.join("autoencoder").join(file),
-            )
-            .unwrap();
-        }
+        let from = AutoencoderRun {
+            dir: source.to_path_buf(),
+        };
+        std::fs::copy(from.model_config(), to.join("autoencoder/model.json")).unwrap();
+        std::fs::copy(from.weights(), to.join("autoencoder/model.bpk")).unwrap();
     };
     let dir = tempfile::tempdir().unwrap();
     copy_autoencoder(dir.path());

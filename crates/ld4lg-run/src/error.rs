@@ -28,6 +28,42 @@ pub enum Error {
     /// A checkpoint or run configuration is missing, corrupt or does not match.
     #[error("checkpoint: {0}")]
     Checkpoint(String),
+    /// A weight file's bytes differ from the checksum its directory's manifest recorded when
+    /// it was written: the file is damaged or was replaced.
+    #[error("{} is corrupt: its SHA-256 is {found}, the manifest recorded {expected}", path.display())]
+    Corrupt {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The checksum recorded when the file was written.
+        expected: String,
+        /// The checksum of the file as read.
+        found: String,
+    },
+    /// A weight file holds NaN or infinite values.
+    #[error("{} holds non-finite weights (in `{parameter}`)", path.display())]
+    NonFiniteWeights {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The first parameter found with a NaN or infinity.
+        parameter: String,
+    },
+    /// A configuration file names a field this release does not know (a typo, or a file of
+    /// another version).
+    #[error("{}: unknown field `{field}`", path.display())]
+    UnknownField {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The field, as a dotted path.
+        field: String,
+    },
+    /// Another process holds the run directory (training, or exporting into it).
+    #[error("{} is in use by process {holder}; wait for it to finish or stop it", dir.display())]
+    Locked {
+        /// The run directory.
+        dir: std::path::PathBuf,
+        /// What the lock file says of its holder (its process id).
+        holder: String,
+    },
     /// A configuration value is out of range.
     #[error("invalid configuration: {0}")]
     Config(String),

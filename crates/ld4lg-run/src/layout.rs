@@ -1,6 +1,7 @@
 //! The layout of run and model directories: where each stage keeps its files.
 
 use crate::Error;
+use crate::checkpoint::{STATE_FILE, checkpoint_dir};
 use crate::weights::load_weights;
 use burn::config::Config;
 use burn::tensor::Device;
@@ -39,6 +40,20 @@ pub fn check_format_version(run_dir: &Path) -> Result<(), Error> {
     Ok(())
 }
 
+/// File names inside a checkpoint directory (see [`CheckpointWriter`](crate::CheckpointWriter)).
+pub mod files {
+    /// Trained weights (raw, not averaged).
+    pub const WEIGHTS: &str = "model.bpk";
+    /// Exponential moving average of the denoiser's weights.
+    pub const EMA_WEIGHTS: &str = "ema.bpk";
+    /// Optimiser state.
+    pub const OPTIMIZER: &str = "optimizer.bpk";
+    /// Raw weights of the context encoder of source-conditioned runs.
+    pub const SOURCE_ENCODER_WEIGHTS: &str = "source_encoder.bpk";
+    /// Averaged weights of the context encoder.
+    pub const SOURCE_ENCODER_EMA_WEIGHTS: &str = "source_encoder_ema.bpk";
+}
+
 /// The files of an autoencoder run inside a run directory.
 #[derive(Debug, Clone)]
 pub struct AutoencoderRun {
@@ -59,17 +74,21 @@ impl AutoencoderRun {
     pub fn model_config(&self) -> PathBuf {
         self.stage().join("model.json")
     }
-    /// The weights.
+    /// The directory of the current checkpoint (see [`checkpoint_dir`](crate::checkpoint_dir)).
+    pub fn checkpoint_dir(&self) -> PathBuf {
+        checkpoint_dir(&self.stage())
+    }
+    /// The weights, in the current checkpoint.
     pub fn weights(&self) -> PathBuf {
-        self.stage().join("model.bpk")
+        self.checkpoint_dir().join(files::WEIGHTS)
     }
-    /// The optimiser state (AdamW moments).
+    /// The optimiser state (AdamW moments), in the current checkpoint.
     pub fn optimizer(&self) -> PathBuf {
-        self.stage().join("optimizer.bpk")
+        self.checkpoint_dir().join(files::OPTIMIZER)
     }
-    /// The training state: step and elapsed time.
+    /// The training state: step, elapsed time, current checkpoint.
     pub fn state(&self) -> PathBuf {
-        self.stage().join("state.json")
+        self.stage().join(STATE_FILE)
     }
     /// Metrics CSV, one row per validation.
     pub fn metrics(&self) -> PathBuf {
@@ -117,13 +136,17 @@ impl DiffusionRun {
     pub fn model_config(&self) -> PathBuf {
         self.stage().join("model.json")
     }
-    /// The raw (not averaged) weights.
-    pub fn weights(&self) -> PathBuf {
-        self.stage().join("model.bpk")
+    /// The directory of the current checkpoint (see [`checkpoint_dir`](crate::checkpoint_dir)).
+    pub fn checkpoint_dir(&self) -> PathBuf {
+        checkpoint_dir(&self.stage())
     }
-    /// The EMA weights, used for generation.
+    /// The raw (not averaged) weights, in the current checkpoint.
+    pub fn weights(&self) -> PathBuf {
+        self.checkpoint_dir().join(files::WEIGHTS)
+    }
+    /// The EMA weights, used for generation, in the current checkpoint.
     pub fn ema_weights(&self) -> PathBuf {
-        self.stage().join("ema.bpk")
+        self.checkpoint_dir().join(files::EMA_WEIGHTS)
     }
     /// The schedule and other settings generation needs.
     pub fn diffusion_config(&self) -> PathBuf {
@@ -135,19 +158,20 @@ impl DiffusionRun {
     }
     /// The raw weights of the context encoder (source-conditioned runs).
     pub fn source_encoder_weights(&self) -> PathBuf {
-        self.stage().join("source_encoder.bpk")
+        self.checkpoint_dir().join(files::SOURCE_ENCODER_WEIGHTS)
     }
     /// The EMA weights of the context encoder, used for generation.
     pub fn source_encoder_ema_weights(&self) -> PathBuf {
-        self.stage().join("source_encoder_ema.bpk")
+        self.checkpoint_dir()
+            .join(files::SOURCE_ENCODER_EMA_WEIGHTS)
     }
-    /// The optimiser state (AdamW moments).
+    /// The optimiser state (AdamW moments), in the current checkpoint.
     pub fn optimizer(&self) -> PathBuf {
-        self.stage().join("optimizer.bpk")
+        self.checkpoint_dir().join(files::OPTIMIZER)
     }
-    /// The training state: step and elapsed time.
+    /// The training state: step, elapsed time, current checkpoint.
     pub fn state(&self) -> PathBuf {
-        self.stage().join("state.json")
+        self.stage().join(STATE_FILE)
     }
     /// Metrics CSV.
     pub fn metrics(&self) -> PathBuf {
@@ -183,17 +207,21 @@ impl LmRun {
     pub fn model_config(&self) -> PathBuf {
         self.stage().join("model.json")
     }
-    /// The weights.
+    /// The directory of the current checkpoint (see [`checkpoint_dir`](crate::checkpoint_dir)).
+    pub fn checkpoint_dir(&self) -> PathBuf {
+        checkpoint_dir(&self.stage())
+    }
+    /// The weights, in the current checkpoint.
     pub fn weights(&self) -> PathBuf {
-        self.stage().join("model.bpk")
+        self.checkpoint_dir().join(files::WEIGHTS)
     }
-    /// The optimiser state (AdamW moments).
+    /// The optimiser state (AdamW moments), in the current checkpoint.
     pub fn optimizer(&self) -> PathBuf {
-        self.stage().join("optimizer.bpk")
+        self.checkpoint_dir().join(files::OPTIMIZER)
     }
-    /// The training state: step and elapsed time.
+    /// The training state: step, elapsed time, current checkpoint.
     pub fn state(&self) -> PathBuf {
-        self.stage().join("state.json")
+        self.stage().join(STATE_FILE)
     }
     /// Metrics CSV, one row per validation.
     pub fn metrics(&self) -> PathBuf {

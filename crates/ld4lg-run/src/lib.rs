@@ -6,8 +6,11 @@
 //!
 //! - [`AutoencoderRun`], [`DiffusionRun`], [`LmRun`]: where each stage keeps its files, and
 //!   loading its model for inference;
-//! - [`TrainingState`] and [`atomic_write`]: checkpoints that a crash never leaves
-//!   half-written; [`load_weights`], [`save_module`], [`save_half`]: weight files;
+//! - [`TrainingState`], [`CheckpointWriter`] and [`atomic_write`]: checkpoints committed as
+//!   one unit, which a killed process never leaves half-written; [`load_weights`],
+//!   [`save_module`], [`save_half`]: weight files;
+//! - [`RunLock`]: one writer per run directory; [`Manifest`]: SHA-256 of every weight file,
+//!   checked when it loads;
 //! - [`LatentStats`], [`TrainedCondition`], [`DiffusionModel`]: what the diffusion stage
 //!   records besides its weights;
 //! - [`LatentModel`]: a trained model at the level of latents (encode, sample, renoise),
@@ -32,14 +35,24 @@ mod error;
 mod latent_stats;
 mod layout;
 mod load;
+mod lock;
+mod manifest;
 mod model;
 mod weights;
 
-pub use checkpoint::{TrainingState, atomic_write};
+pub use checkpoint::{
+    CheckpointWriter, MetricWindow, STATE_FILE, TrainingState, atomic_write, checkpoint_dir,
+};
 pub use condition::{DiffusionModel, TrainedCondition, encode_sources};
 pub use error::Error;
 pub use latent_stats::LatentStats;
-pub use layout::{AutoencoderRun, DiffusionRun, FORMAT_VERSION, LmRun, check_format_version};
+pub use layout::{
+    AutoencoderRun, DiffusionRun, FORMAT_VERSION, LmRun, check_format_version, files,
+};
 pub use load::{load_denoiser, load_diffusion_model, load_latent_stats};
+pub use lock::{LOCK_FILE, RunLock};
+pub use manifest::{
+    FileDigest, MANIFEST_FILE, Manifest, Verification, digest_file, verify_or_warn,
+};
 pub use model::{LatentModel, consecutive_seeds};
-pub use weights::{load_weights, save_half, save_module};
+pub use weights::{load_weights, save_half, save_module, sync_file};

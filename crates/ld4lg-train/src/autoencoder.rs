@@ -12,7 +12,7 @@ use burn::tensor::{Device, Tensor};
 use ld4lg_autoencoder::{Autoencoder, AutoencoderConfig, DecodeStrategy};
 use ld4lg_data::{CorpusSpec, Example, OnError};
 use ld4lg_eval::{corpus_bleu, exact_match};
-use ld4lg_run::AutoencoderRun;
+use ld4lg_run::{AutoencoderRun, CheckpointWriter, files};
 use ld4lg_tokenizer::{EncodeOptions, Tokenizer, TokenizerConfig, special};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -238,7 +238,21 @@ pub fn reconstruction_through(
 /// Stages already done are skipped: an existing `tokenizer.json` is reused, and training
 /// resumes from the last checkpoint (model, optimiser, step; data order and random draws are
 /// functions of the seed and the step, so a resumed run continues exactly).
+///
+/// # Errors
+/// [`Error::Locked`] when another process trains the run or exports into it.
 pub fn train_autoencoder(
+    config: &AutoencoderRunConfig,
+    run_dir: &Path,
+    device: &Device,
+    options: &RunOptions,
+) -> Result<ReconstructionMetrics, Error> {
+    let _lock = ld4lg_run::RunLock::acquire(run_dir)?;
+    train_autoencoder_locked(config, run_dir, device, options)
+}
+
+/// [`train_autoencoder`] for a caller that holds the run's lock.
+pub(crate) fn train_autoencoder_locked(
     config: &AutoencoderRunConfig,
     run_dir: &Path,
     device: &Device,
@@ -334,10 +348,7 @@ pub fn train_autoencoder(
     }
 
     let train_device = device.clone().autodiff();
-    let mut state = TrainingState::load(&run.state())?.unwrap_or(TrainingState {
-        step: 0,
-        elapsed_seconds: 0.0,
-    });
+    let mut state = TrainingState::resume(&run.stage())?;
     train_device.seed(t.seed);
     let mut model = model_config.init(&train_device);
     // A fresh run takes the source's encoder; a resumed one has it in its own checkpoint.
@@ -354,15 +365,11 @@ pub fn train_autoencoder(
     }
     let mut optimizer = super::common::adamw(t);
     if state.step > 0 {
-        model = model
-            .try_load_file(run.weights())
-            .map_err(|e| Error::Checkpoint(format!("{}: {e}", run.weights().display())))?;
+        model = ld4lg_run::load_weights(model, &run.weights())?;
         if source.is_some() {
             model = model.freeze_encoder();
         }
-        optimizer = optimizer
-            .load(run.optimizer())
-            .map_err(|e| Error::Checkpoint(format!("{}: {e}", run.optimizer().display())))?;
+        optimizer = super::common::load_optimizer(optimizer, &run.optimizer())?;
     }
     let params = model.num_params();
     let [l, d] = model.latent_shape();
@@ -399,18 +406,19 @@ pub fn train_autoencoder(
     let mut csv = super::common::open_metrics(
         &run.metrics(),
         "step,seconds,lr,train_loss,train_token_accuracy,val_token_accuracy,val_exact_match,val_bleu",
+        state.step,
     )?;
 
     let session_start = Instant::now();
     let base_elapsed = state.elapsed_seconds;
-    let (mut loss_sum, mut correct_sum, mut token_sum, mut window) = (0.0f64, 0i64, 0i64, 0u64);
     let save = |model: &Autoencoder,
                 optimizer: &burn::optim::ModuleOptimizer,
-                state: &TrainingState|
+                state: &mut TrainingState|
      -> Result<(), Error> {
-        ld4lg_run::save_module(model, &run.weights())?;
-        super::common::save_optimizer(optimizer, &run.optimizer())?;
-        state.save(&run.state())
+        let checkpoint = CheckpointWriter::begin(&run.stage(), state.step)?;
+        ld4lg_run::save_module(model, &checkpoint.dir().join(files::WEIGHTS))?;
+        super::common::save_optimizer(optimizer, &checkpoint.dir().join(files::OPTIMIZER))?;
+        checkpoint.commit(state)
     };
     let mut order = DataOrder::new(train_ids.len(), t.seed);
     if let Some(long) = t.oversample_long {
@@ -462,14 +470,16 @@ pub fn train_autoencoder(
                 .int()
                 .sum()
                 .into_scalar::<i64>();
-            correct_sum += correct;
-            token_sum += valid.int().sum().into_scalar::<i64>();
+            state.window.add("correct_tokens", correct as f64);
+            state
+                .window
+                .add("tokens", valid.int().sum().into_scalar::<i64>() as f64);
             let loss = f64::from(output.cross_entropy.clone().into_scalar::<f32>());
             if !loss.is_finite() {
                 return Err(Error::Diverged { step, loss });
             }
-            loss_sum += loss;
-            window += 1;
+            state.window.add("loss", loss);
+            state.window.add("batches", 1.0);
             let grads = GradientsParams::from_grads(
                 output.loss.div_scalar(t.accumulation as f64).backward(),
                 &model,
@@ -479,8 +489,8 @@ pub fn train_autoencoder(
         model = optimizer.step(lr, model, accumulator.grads());
         state.step += 1;
         state.elapsed_seconds = base_elapsed + session_start.elapsed().as_secs_f64();
-        let train_loss = loss_sum / window.max(1) as f64;
-        let train_acc = correct_sum as f64 / token_sum.max(1) as f64;
+        let train_loss = state.window.ratio("loss", "batches");
+        let train_acc = state.window.ratio("correct_tokens", "tokens");
         progress.step(
             state.step,
             Some(format!(
@@ -520,11 +530,11 @@ pub fn train_autoencoder(
                 samples[0]
             );
             progress.line(line);
-            (loss_sum, correct_sum, token_sum, window) = (0.0, 0, 0, 0);
+            state.window.clear();
             last = Some(metrics);
         }
         if state.step % t.checkpoint_every == 0 || finished {
-            save(&model, &optimizer, &state)?;
+            save(&model, &optimizer, &mut state)?;
         }
     }
     progress.finished();

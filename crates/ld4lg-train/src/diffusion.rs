@@ -16,7 +16,9 @@ use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use ld4lg_autoencoder::{Autoencoder, DecodeStrategy};
 use ld4lg_data::{CorpusSpec, OnError};
 use ld4lg_denoiser::LatentDenoiserConfig;
-use ld4lg_run::{DiffusionModel, DiffusionRun, TrainedCondition, save_module};
+use ld4lg_run::{
+    CheckpointWriter, DiffusionModel, DiffusionRun, TrainedCondition, files, save_module,
+};
 use ld4lg_sampler::Conditioning;
 use ld4lg_sampler::{NoiseSource, Sampler, SamplerConfig, SamplerKind};
 use ld4lg_schedule::{
@@ -174,7 +176,21 @@ fn cached_latents(
 
 /// Trains (or resumes) the denoiser of `config` on the autoencoder of `run_dir`.
 /// Returns the mean training loss of the last validation window.
+///
+/// # Errors
+/// [`Error::Locked`] when another process trains the run or exports into it.
 pub fn train_diffusion(
+    config: &DiffusionRunConfig,
+    run_dir: &Path,
+    device: &Device,
+    options: &RunOptions,
+) -> Result<f64, Error> {
+    let _lock = ld4lg_run::RunLock::acquire(run_dir)?;
+    train_diffusion_locked(config, run_dir, device, options)
+}
+
+/// [`train_diffusion`] for a caller that holds the run's lock.
+pub(crate) fn train_diffusion_locked(
     config: &DiffusionRunConfig,
     run_dir: &Path,
     device: &Device,
@@ -235,17 +251,11 @@ pub fn train_diffusion(
     let mut model = DiffusionModel::init(&model_config, &trained_condition, &train_device);
     let mut ema = DiffusionModel::init(&model_config, &trained_condition, device);
     let mut optimizer = super::common::adamw(t);
-    let mut state = TrainingState::load(&run.state())?.unwrap_or(TrainingState {
-        step: 0,
-        elapsed_seconds: 0.0,
-    });
-    let checkpoint = |path: &Path| Error::Checkpoint(path.display().to_string());
+    let mut state = TrainingState::resume(&run.stage())?;
     if state.step > 0 {
         model = load_parts(model, &run, false)?;
         ema = load_parts(ema, &run, true)?;
-        optimizer = optimizer
-            .load(run.optimizer())
-            .map_err(|_| checkpoint(&run.optimizer()))?;
+        optimizer = super::common::load_optimizer(optimizer, &run.optimizer())?;
     } else {
         if let Some(source) = &source {
             // The source's averaged weights are its best; its raw ones may be absent (export).
@@ -261,12 +271,12 @@ pub fn train_diffusion(
     );
     let progress = Reporter::new(options);
     progress.started(intro, state.step, t.steps);
-    let mut csv = super::common::open_metrics(&run.metrics(), "step,seconds,lr,train_loss")?;
+    let mut csv =
+        super::common::open_metrics(&run.metrics(), "step,seconds,lr,train_loss", state.step)?;
     let prediction = model_config.prediction_type;
     let mut order = DataOrder::new(n, t.seed);
     let session_start = Instant::now();
     let base_elapsed = state.elapsed_seconds;
-    let (mut loss_sum, mut window) = (0.0f64, 0u64);
     let mut pending_loss: Option<Tensor<1>> = None;
     let mut last_loss = f64::NAN;
     let stop = options.stop_after.map_or(t.steps, |s| s.min(t.steps));
@@ -339,7 +349,7 @@ pub fn train_diffusion(
                 Some(sum) => sum + detached,
                 None => detached,
             });
-            window += 1;
+            state.window.add("batches", 1.0);
             let grads = GradientsParams::from_grads(
                 loss.div_scalar(t.accumulation as f64).backward(),
                 &model,
@@ -363,16 +373,16 @@ pub fn train_diffusion(
                         loss: sum,
                     });
                 }
-                loss_sum += sum;
+                state.window.add("loss", sum);
             }
-            let mean_loss = loss_sum / window.max(1) as f64;
+            let mean_loss = state.window.ratio("loss", "batches");
             progress.step(state.step, Some(format!("loss {mean_loss:.4} lr {lr:.2e}")));
         } else {
             progress.step(state.step, None);
         }
         if validate {
             // The pending sum was read just above.
-            let mean_loss = loss_sum / window.max(1) as f64;
+            let mean_loss = state.window.ratio("loss", "batches");
             writeln!(
                 csv,
                 "{},{:.1},{lr:.3e},{mean_loss:.5}",
@@ -395,13 +405,14 @@ pub fn train_diffusion(
                 progress.line(format!("  {line}"));
             }
             last_loss = mean_loss;
-            (loss_sum, window) = (0.0, 0);
+            state.window.clear();
         }
         if checkpoint {
-            save_parts(&model, &run, false)?;
-            save_parts(&ema, &run, true)?;
-            super::common::save_optimizer(&optimizer, &run.optimizer())?;
-            state.save(&run.state())?;
+            let checkpoint = CheckpointWriter::begin(&run.stage(), state.step)?;
+            save_parts(&model, &checkpoint.dir(), false)?;
+            save_parts(&ema, &checkpoint.dir(), true)?;
+            super::common::save_optimizer(&optimizer, &checkpoint.dir().join(files::OPTIMIZER))?;
+            checkpoint.commit(&mut state)?;
         }
     }
     progress.finished();
@@ -455,17 +466,19 @@ fn first_difference(a: &serde_json::Value, b: &serde_json::Value) -> Option<Stri
 }
 
 /// The files of the denoiser and of the context encoder: EMA or raw weights.
-fn part_paths(run: &DiffusionRun, ema: bool) -> (PathBuf, PathBuf) {
-    if ema {
-        (run.ema_weights(), run.source_encoder_ema_weights())
+fn part_paths(checkpoint: &Path, ema: bool) -> (PathBuf, PathBuf) {
+    let (denoiser, encoder) = if ema {
+        (files::EMA_WEIGHTS, files::SOURCE_ENCODER_EMA_WEIGHTS)
     } else {
-        (run.weights(), run.source_encoder_weights())
-    }
+        (files::WEIGHTS, files::SOURCE_ENCODER_WEIGHTS)
+    };
+    (checkpoint.join(denoiser), checkpoint.join(encoder))
 }
 
-/// Saves the denoiser (and context encoder) of `model`: EMA or raw files.
-fn save_parts(model: &DiffusionModel, run: &DiffusionRun, ema: bool) -> Result<(), Error> {
-    let (denoiser, encoder) = part_paths(run, ema);
+/// Saves the denoiser (and context encoder) of `model` into a checkpoint directory: EMA or
+/// raw files.
+fn save_parts(model: &DiffusionModel, checkpoint: &Path, ema: bool) -> Result<(), Error> {
+    let (denoiser, encoder) = part_paths(checkpoint, ema);
     save_module(&model.denoiser, &denoiser)?;
     if let Some(source_encoder) = &model.source_encoder {
         save_module(source_encoder, &encoder)?;
@@ -479,7 +492,7 @@ fn load_parts(
     run: &DiffusionRun,
     ema: bool,
 ) -> Result<DiffusionModel, Error> {
-    let (denoiser, encoder) = part_paths(run, ema);
+    let (denoiser, encoder) = part_paths(&run.checkpoint_dir(), ema);
     model.denoiser = ld4lg_run::load_weights(model.denoiser, &denoiser)?;
     model.source_encoder = match model.source_encoder {
         Some(source_encoder) => Some(ld4lg_run::load_weights(source_encoder, &encoder)?),

@@ -14,12 +14,17 @@ fn copy(from: &Path, to: &Path) -> Result<(), Error> {
 
 /// Writes the files generation needs from `run_dir` into `out_dir`: tokenizer, configs,
 /// autoencoder weights and EMA denoiser (and context encoder) weights in f16 (no optimiser
-/// state, raw weights or latent cache). Returns the total size in bytes.
+/// state, raw weights or latent cache), each weight file recorded in its directory's
+/// manifest. Returns the total size in bytes.
+///
+/// # Errors
+/// [`Error::Locked`] when another process trains in `out_dir` or exports into it.
 pub fn export_run(
     run_dir: &Path,
     out_dir: &Path,
     device: &burn::tensor::Device,
 ) -> Result<u64, Error> {
+    let lock = ld4lg_run::RunLock::acquire(out_dir)?;
     let source_ae = AutoencoderRun {
         dir: run_dir.to_path_buf(),
     };
@@ -62,7 +67,7 @@ pub fn export_run(
         save_half(encoder, &target_diffusion.source_encoder_ema_weights())?;
     }
     let mut total = 0;
-    for entry in walk(out_dir)? {
+    for entry in walk(out_dir, lock.path())? {
         total += std::fs::metadata(&entry)
             .map_err(|e| Error::io(&entry, e))?
             .len();
@@ -70,13 +75,14 @@ pub fn export_run(
     Ok(total)
 }
 
-fn walk(dir: &Path) -> Result<Vec<std::path::PathBuf>, Error> {
+/// The files under `dir`, but the lock file `skip`.
+fn walk(dir: &Path, skip: &Path) -> Result<Vec<std::path::PathBuf>, Error> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
         let path = entry.map_err(|e| Error::io(dir, e))?.path();
         if path.is_dir() {
-            files.extend(walk(&path)?);
-        } else {
+            files.extend(walk(&path, skip)?);
+        } else if path != skip {
             files.push(path);
         }
     }

@@ -9,7 +9,7 @@ use burn::optim::GradientsParams;
 use burn::tensor::Device;
 use ld4lg_data::{CorpusSpec, OnError};
 use ld4lg_lm::{CausalLm, CausalLmConfig};
-use ld4lg_run::LmRun;
+use ld4lg_run::{CheckpointWriter, LmRun, files};
 use ld4lg_tokenizer::{EncodeOptions, Tokenizer};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -100,7 +100,21 @@ pub fn evaluate_lm(
 /// Trains (or resumes) the language model of `config` in `run_dir`: the tokenizer is copied
 /// from `tokenizer_from`; training resumes from the last checkpoint exactly (model,
 /// optimiser, step; the data order is a function of the seed and the step).
+///
+/// # Errors
+/// [`Error::Locked`] when another process trains the run or exports into it.
 pub fn train_lm(
+    config: &LmRunConfig,
+    run_dir: &Path,
+    device: &Device,
+    options: &RunOptions,
+) -> Result<LmMetrics, Error> {
+    let _lock = ld4lg_run::RunLock::acquire(run_dir)?;
+    train_lm_locked(config, run_dir, device, options)
+}
+
+/// [`train_lm`] for a caller that holds the run's lock.
+pub(crate) fn train_lm_locked(
     config: &LmRunConfig,
     run_dir: &Path,
     device: &Device,
@@ -145,20 +159,13 @@ pub fn train_lm(
     }
 
     let train_device = device.clone().autodiff();
-    let mut state = TrainingState::load(&run.state())?.unwrap_or(TrainingState {
-        step: 0,
-        elapsed_seconds: 0.0,
-    });
+    let mut state = TrainingState::resume(&run.stage())?;
     train_device.seed(t.seed);
     let mut model = model_config.init(&train_device);
     let mut optimizer = super::common::adamw(t);
     if state.step > 0 {
-        model = model
-            .try_load_file(run.weights())
-            .map_err(|e| Error::Checkpoint(format!("{}: {e}", run.weights().display())))?;
-        optimizer = optimizer
-            .load(run.optimizer())
-            .map_err(|e| Error::Checkpoint(format!("{}: {e}", run.optimizer().display())))?;
+        model = ld4lg_run::load_weights(model, &run.weights())?;
+        optimizer = super::common::load_optimizer(optimizer, &run.optimizer())?;
     }
     let intro = format!(
         "language model: {} parameters over {} texts, from step {}",
@@ -171,10 +178,10 @@ pub fn train_lm(
     let mut csv = super::common::open_metrics(
         &run.metrics(),
         "step,seconds,lr,train_loss,val_nll,val_perplexity",
+        state.step,
     )?;
     let session_start = Instant::now();
     let base_elapsed = state.elapsed_seconds;
-    let (mut loss_sum, mut window) = (0.0f64, 0u64);
     let mut order = DataOrder::new(train.len(), t.seed);
     let mut last = None;
     let stop = options.stop_after.map_or(t.steps, |s| s.min(t.steps));
@@ -192,13 +199,13 @@ pub fn train_lm(
         if !value.is_finite() {
             return Err(Error::Diverged { step, loss: value });
         }
-        loss_sum += value;
-        window += 1;
+        state.window.add("loss", value);
+        state.window.add("batches", 1.0);
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         model = optimizer.step(lr, model, grads);
         state.step += 1;
         state.elapsed_seconds = base_elapsed + session_start.elapsed().as_secs_f64();
-        let train_loss = loss_sum / window.max(1) as f64;
+        let train_loss = state.window.ratio("loss", "batches");
         progress.step(
             state.step,
             Some(format!("loss {train_loss:.4} lr {lr:.2e}")),
@@ -217,13 +224,14 @@ pub fn train_lm(
                 "step {}: train loss {train_loss:.4}, validation NLL {:.4} (perplexity {:.2})",
                 state.step, metrics.nll, metrics.perplexity
             ));
-            (loss_sum, window) = (0.0, 0);
+            state.window.clear();
             last = Some(metrics);
         }
         if state.step % t.checkpoint_every == 0 || finished {
-            ld4lg_run::save_module(&model, &run.weights())?;
-            super::common::save_optimizer(&optimizer, &run.optimizer())?;
-            state.save(&run.state())?;
+            let checkpoint = CheckpointWriter::begin(&run.stage(), state.step)?;
+            ld4lg_run::save_module(&model, &checkpoint.dir().join(files::WEIGHTS))?;
+            super::common::save_optimizer(&optimizer, &checkpoint.dir().join(files::OPTIMIZER))?;
+            checkpoint.commit(&mut state)?;
         }
     }
     progress.finished();

@@ -1,8 +1,9 @@
 //! A whole run: tokenizer → autoencoder → denoiser, in one run directory.
 
+use super::autoencoder::train_autoencoder_locked;
+use super::diffusion::train_diffusion_locked;
 use super::{
     AutoencoderRunConfig, DiffusionRunConfig, ReconstructionMetrics, RunOptions, atomic_write,
-    train_autoencoder, train_diffusion,
 };
 use crate::Error;
 use burn::tensor::Device;
@@ -49,6 +50,9 @@ pub fn read_run_config(run_dir: &Path) -> Result<RunConfig, Error> {
 
 /// Trains every stage of `config` in `run_dir`; each stage resumes where it stopped and is
 /// skipped when complete.
+///
+/// # Errors
+/// [`Error::Locked`] when another process trains the run or exports into it.
 pub fn train_run(
     config: &RunConfig,
     run_dir: &Path,
@@ -61,11 +65,11 @@ pub fn train_run(
             config.format_version
         )));
     }
-    std::fs::create_dir_all(run_dir).map_err(|e| Error::io(run_dir, e))?;
+    let _lock = ld4lg_run::RunLock::acquire(run_dir)?;
     let json = serde_json::to_vec_pretty(config).map_err(|e| Error::Checkpoint(e.to_string()))?;
     atomic_write(&run_dir.join("config.json"), &json)?;
-    let reconstruction = train_autoencoder(&config.autoencoder, run_dir, device, options)?;
-    let diffusion_loss = train_diffusion(&config.diffusion, run_dir, device, options)?;
+    let reconstruction = train_autoencoder_locked(&config.autoencoder, run_dir, device, options)?;
+    let diffusion_loss = train_diffusion_locked(&config.diffusion, run_dir, device, options)?;
     Ok(RunReport {
         reconstruction,
         diffusion_loss,
