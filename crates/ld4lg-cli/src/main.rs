@@ -59,6 +59,8 @@ enum Command {
     TrainLm(commands::lm::TrainLmArgs),
     /// Copy a trained language model into a model directory, with half-precision weights.
     ExportLm(commands::lm::ExportLmArgs),
+    /// Check every weight file of a model or run directory against its SHA-256 manifest.
+    Verify(commands::verify::VerifyArgs),
     /// Show the compiled backends and check that the chosen device computes.
     Info,
 }
@@ -90,6 +92,7 @@ fn main() -> ExitCode {
         Command::Probe(args) => commands::probe::run(args, cli.device),
         Command::TrainLm(args) => commands::lm::train(args, cli.device),
         Command::ExportLm(args) => commands::lm::export(args, cli.device),
+        Command::Verify(args) => commands::verify::run(args),
         Command::Info => commands::info::run(cli.device),
     };
     match result {

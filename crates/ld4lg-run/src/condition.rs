@@ -36,9 +36,7 @@ impl TrainedCondition {
         if !path.exists() {
             return Ok(Self::None);
         }
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        serde_json::from_str(&text)
-            .map_err(|e| Error::Checkpoint(format!("{}: {e}", path.display())))
+        crate::read_config(path)
     }
 
     /// The denoiser configuration with its class count or context width set.

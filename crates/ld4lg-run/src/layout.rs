@@ -2,8 +2,8 @@
 
 use crate::Error;
 use crate::checkpoint::{STATE_FILE, checkpoint_dir};
+use crate::config_file::read_config;
 use crate::weights::load_weights;
-use burn::config::Config;
 use burn::tensor::Device;
 use ld4lg_autoencoder::{Autoencoder, AutoencoderConfig};
 use ld4lg_lm::{CausalLm, CausalLmConfig};
@@ -97,8 +97,7 @@ impl AutoencoderRun {
 
     /// Reads the model configuration.
     pub fn read_model_config(&self) -> Result<AutoencoderConfig, Error> {
-        AutoencoderConfig::load(self.model_config())
-            .map_err(|e| Error::Checkpoint(format!("{}: {e}", self.model_config().display())))
+        read_config(&self.model_config())
     }
 
     /// Loads the trained tokenizer and autoencoder for inference (no autodiff).
@@ -242,8 +241,7 @@ impl LmRun {
             )));
         }
         let tokenizer = Tokenizer::from_file(self.tokenizer())?;
-        let config = CausalLmConfig::load(self.model_config())
-            .map_err(|e| Error::Checkpoint(format!("{}: {e}", self.model_config().display())))?;
+        let config: CausalLmConfig = read_config(&self.model_config())?;
         config
             .check()
             .map_err(|m| Error::Checkpoint(format!("{}: {m}", self.model_config().display())))?;

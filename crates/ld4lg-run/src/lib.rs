@@ -31,6 +31,7 @@
 
 mod checkpoint;
 mod condition;
+mod config_file;
 mod error;
 mod latent_stats;
 mod layout;
@@ -44,6 +45,7 @@ pub use checkpoint::{
     CheckpointWriter, MetricWindow, STATE_FILE, TrainingState, atomic_write, checkpoint_dir,
 };
 pub use condition::{DiffusionModel, TrainedCondition, encode_sources};
+pub use config_file::{parse_config, read_config};
 pub use error::Error;
 pub use latent_stats::LatentStats;
 pub use layout::{
@@ -52,7 +54,8 @@ pub use layout::{
 pub use load::{load_denoiser, load_diffusion_model, load_latent_stats};
 pub use lock::{LOCK_FILE, RunLock};
 pub use manifest::{
-    FileDigest, MANIFEST_FILE, Manifest, Verification, digest_file, verify_or_warn,
+    FileDigest, MANIFEST_FILE, Manifest, Verification, WEIGHT_EXTENSION, digest_file,
+    verify_or_warn, weight_directories,
 };
 pub use model::{LatentModel, consecutive_seeds};
 pub use weights::{load_weights, save_half, save_module, sync_file};

@@ -1,10 +1,10 @@
 //! Loading the diffusion stage of a trained run for generation.
 
 use crate::condition::{DiffusionModel, TrainedCondition};
+use crate::config_file::read_config;
 use crate::layout::DiffusionRun;
 use crate::weights::load_weights;
 use crate::{Error, LatentStats};
-use burn::config::Config;
 use burn::tensor::Device;
 use ld4lg_denoiser::{LatentDenoiser, LatentDenoiserConfig};
 use ld4lg_schedule::NoiseSchedule;
@@ -18,12 +18,8 @@ pub fn load_denoiser(
     let run = DiffusionRun {
         dir: run_dir.to_path_buf(),
     };
-    let config = LatentDenoiserConfig::load(run.model_config())
-        .map_err(|e| Error::Checkpoint(format!("{}: {e}", run.model_config().display())))?;
-    let text = std::fs::read_to_string(run.diffusion_config())
-        .map_err(|e| Error::io(run.diffusion_config(), e))?;
-    let schedule: NoiseSchedule = serde_json::from_str(&text)
-        .map_err(|e| Error::Checkpoint(format!("{}: {e}", run.diffusion_config().display())))?;
+    let config: LatentDenoiserConfig = read_config(&run.model_config())?;
+    let schedule: NoiseSchedule = read_config(&run.diffusion_config())?;
     let model = load_weights(config.init(device), &run.ema_weights())?;
     Ok((model, schedule))
 }

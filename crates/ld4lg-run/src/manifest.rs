@@ -153,6 +153,36 @@ impl Manifest {
     }
 }
 
+/// The extension of weight files, which manifests cover.
+pub const WEIGHT_EXTENSION: &str = "bpk";
+
+/// Every directory under `root` (itself included) that holds weight files, sorted: the
+/// directories a manifest belongs in.
+pub fn weight_directories(root: &Path) -> Result<Vec<PathBuf>, Error> {
+    let mut found = Vec::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let mut holds_weights = false;
+        for entry in std::fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))? {
+            let entry = entry.map_err(|e| Error::io(&dir, e))?;
+            let kind = entry.file_type().map_err(|e| Error::io(entry.path(), e))?;
+            let path = entry.path();
+            if kind.is_dir() {
+                pending.push(path);
+            } else if kind.is_file()
+                && path.extension().and_then(|e| e.to_str()) == Some(WEIGHT_EXTENSION)
+            {
+                holds_weights = true;
+            }
+        }
+        if holds_weights {
+            found.push(dir);
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
 /// Checks `path` against its directory's manifest, and says so in the log when it cannot be
 /// checked (no manifest, or not listed): what every loader of weights calls first.
 ///

@@ -134,6 +134,13 @@ impl LatentModel {
     /// [`Error::Sampler`] when `config` is invalid.
     pub fn sampler(&self, config: &SamplerConfig) -> Result<Sampler<&LatentDenoiser>, Error> {
         let sampler = Sampler::new(&self.denoiser, self.schedule, config.clone())?;
+        if config.guidance_scale.abs() > ld4lg_sampler::LARGE_GUIDANCE_SCALE {
+            tracing::warn!(
+                guidance_scale = config.guidance_scale,
+                "guidance weights above {} rarely help and often decode to repeated garbage",
+                ld4lg_sampler::LARGE_GUIDANCE_SCALE
+            );
+        }
         if config.normalize_x0.is_none() || self.latent_stats.is_identity() {
             return Ok(sampler);
         }

@@ -35,7 +35,10 @@ mod sampler;
 mod scheduler;
 
 pub use conditioning::Conditioning;
-pub use config::{DdpmVariance, SamplerConfig, SamplerError, SamplerKind, Spacing};
+pub use config::{
+    DdpmVariance, LARGE_GUIDANCE_SCALE, MAX_GUIDANCE_SCALE, SamplerConfig, SamplerError,
+    SamplerKind, Spacing,
+};
 pub use ddim::DdimScheduler;
 pub use ddpm::DdpmScheduler;
 pub use denoiser::{Denoiser, DenoiserInput};

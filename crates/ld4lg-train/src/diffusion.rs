@@ -9,7 +9,6 @@ use super::{
     atomic_write, update_ema,
 };
 use crate::Error;
-use burn::config::Config;
 use burn::module::Module;
 use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
@@ -427,8 +426,7 @@ fn check_init_source(
     condition: &TrainedCondition,
 ) -> Result<(), Error> {
     // Through the loaders generation uses, so files of older versions read as they do there.
-    let theirs = LatentDenoiserConfig::load(source.model_config())
-        .map_err(|e| Error::Checkpoint(format!("{}: {e}", source.model_config().display())))?;
+    let theirs: LatentDenoiserConfig = ld4lg_run::read_config(&source.model_config())?;
     if let Some(field) = first_difference(&to_json(model_config)?, &to_json(&theirs)?) {
         return Err(Error::Config(format!(
             "init_from: the denoiser of {} differs from this run's in `{field}`",

@@ -8,6 +8,7 @@ pub mod interpolate;
 pub mod lm;
 pub mod probe;
 pub mod tokenizer;
+pub mod verify;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
