@@ -158,7 +158,7 @@ impl SamplerConfig {
                 self.noise_scale
             ));
         }
-        if !(self.guidance_scale.abs() <= MAX_GUIDANCE_SCALE) {
+        if self.guidance_scale.is_nan() || self.guidance_scale.abs() > MAX_GUIDANCE_SCALE {
             return fail(format!(
                 "guidance_scale must be within ±{MAX_GUIDANCE_SCALE}, got {}",
                 self.guidance_scale
