@@ -47,6 +47,26 @@ fn generation_requests_are_the_samples_of_consecutive_seeds_at_any_batch_size() 
         .unwrap();
     assert_eq!(one_by_one, sets);
 
+    // Streamed, batches of 4 deliver the complete sets as they finish them: the set whose
+    // second candidate falls into the next batch waits for it.
+    let mut chunks = Vec::new();
+    pipeline
+        .generate_candidates_each(&request.clone().with_batch_size(4), |chunk| {
+            chunks.push(chunk);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(chunks.iter().map(Vec::len).collect::<Vec<_>>(), [2, 1]);
+    assert_eq!(chunks.concat(), sets);
+    // An error of the callback stops the generation and comes back.
+    let mut calls = 0;
+    let stopped = pipeline.generate_candidates_each(&request.clone().with_batch_size(2), |_| {
+        calls += 1;
+        Err(Error::Config("stop".into()))
+    });
+    assert!(matches!(stopped, Err(Error::Config(m)) if m == "stop"));
+    assert_eq!(calls, 1);
+
     // The first-candidate picker keeps candidate 0; MBR keeps one of each set.
     let first = pipeline
         .generate_with(&request, &CandidatePicker::first())

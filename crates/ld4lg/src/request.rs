@@ -307,18 +307,38 @@ impl LatentDiffusionPipeline {
         &self,
         request: &GenerateRequest,
     ) -> Result<Vec<Vec<String>>, Error> {
+        let mut sets = Vec::new();
+        self.generate_candidates_each(request, |chunk| {
+            sets.extend(chunk);
+            Ok(())
+        })?;
+        Ok(sets)
+    }
+
+    /// [`Self::generate_candidates`] handing the candidate sets to `on_sets` as each batch
+    /// completes them, in order, so that a long generation holds one batch in memory and
+    /// its output can be written as it goes. The sets are the same as those of
+    /// [`Self::generate_candidates`] whatever the batch size.
+    ///
+    /// # Errors
+    /// As [`Self::generate_candidates`], and the first error `on_sets` returns (which stops
+    /// the generation).
+    pub fn generate_candidates_each(
+        &self,
+        request: &GenerateRequest,
+        mut on_sets: impl FnMut(Vec<Vec<String>>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
         request.check()?;
         let strategy = request.decode.as_ref().unwrap_or(self.decode_strategy());
         let k = request.candidates;
         if let Condition::Sources(sources) = &request.condition {
             let per_batch = (request.batch_size / k).max(1);
-            let mut sets = Vec::with_capacity(sources.len());
             for (b, chunk) in sources.chunks(per_batch).enumerate() {
                 // Source i's candidates use seed + i·k + j, whatever the batch.
                 let seed = request.seed.wrapping_add((b * per_batch * k) as u64);
-                sets.extend(self.sources_with(chunk, k, &request.sampler, seed, strategy)?);
+                on_sets(self.sources_with(chunk, k, &request.sampler, seed, strategy)?)?;
             }
-            return Ok(sets);
+            return Ok(());
         }
         let class = match &request.condition {
             Condition::Class(name) => {
@@ -332,22 +352,30 @@ impl LatentDiffusionPipeline {
             .n
             .checked_mul(k)
             .ok_or_else(|| Error::Config("outputs × candidates is too large".into()))?;
-        let mut samples = Vec::with_capacity(total);
-        while samples.len() < total {
-            let batch = request.batch_size.min(total - samples.len());
-            let seeds = consecutive_seeds(request.seed.wrapping_add(samples.len() as u64), batch);
+        // Samples of a set can straddle two batches: the incomplete set waits here.
+        let mut pending: Vec<String> = Vec::new();
+        let mut done = 0;
+        while done < total {
+            let batch = request.batch_size.min(total - done);
+            let seeds = consecutive_seeds(request.seed.wrapping_add(done as u64), batch);
             let conditioning = match class {
                 Some(name) => self.class_conditioning(name, batch)?,
                 None => Conditioning::none(),
             };
-            samples.extend(self.sample_with_seeds(
+            pending.extend(self.sample_with_seeds(
                 &seeds,
                 &request.sampler,
                 &conditioning,
                 strategy,
             )?);
+            done += batch;
+            let complete = pending.len() / k * k;
+            let rest = pending.split_off(complete);
+            let sets = pending.chunks(k).map(<[String]>::to_vec).collect();
+            pending = rest;
+            on_sets(sets)?;
         }
-        Ok(samples.chunks(k).map(<[String]>::to_vec).collect())
+        Ok(())
     }
 
     /// One text per output of `request`, picked among its candidates by `picker`.

@@ -374,28 +374,60 @@ pub fn generate(args: GenerateArgs, device: DeviceChoice) -> anyhow::Result<()> 
         args.candidates,
         pipeline.device(),
     )?;
-    let sets = pipeline.generate_candidates(&request)?;
-    if let Some(out) = &args.candidates_out {
-        super::fluency::write_candidates(out, &sets)?;
+    // Texts are picked and written batch by batch, so memory stays flat however many are
+    // asked for, and a killed generation keeps what it wrote.
+    let stdout = PathBuf::from("<stdout>");
+    let out_path = args.out.as_ref().unwrap_or(&stdout);
+    let mut out: Box<dyn Write> = match &args.out {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("writing {}", path.display()))?,
+        )),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut candidates_out = match &args.candidates_out {
+        Some(path) => Some((
+            path,
+            std::io::BufWriter::new(
+                std::fs::File::create(path)
+                    .with_context(|| format!("writing {}", path.display()))?,
+            ),
+        )),
+        None => None,
+    };
+    let outputs = request.n;
+    let progress = indicatif::ProgressBar::new(outputs as u64).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} texts {elapsed_precise} (eta {eta})",
+        )
+        .expect("valid template"),
+    );
+    let mut written = 0;
+    pipeline.generate_candidates_each(&request, |sets| {
+        if let Some((path, file)) = candidates_out.as_mut() {
+            for set in &sets {
+                let line = serde_json::to_string(set).expect("strings serialise");
+                writeln!(file, "{line}").map_err(|e| ld4lg::Error::io(path.as_path(), e))?;
+            }
+        }
+        for text in picker.pick_each(&sets)? {
+            writeln!(out, "{text}").map_err(|e| ld4lg::Error::io(out_path, e))?;
+        }
+        out.flush().map_err(|e| ld4lg::Error::io(out_path, e))?;
+        written += sets.len();
+        progress.set_position(written as u64);
+        Ok(())
+    })?;
+    progress.finish_and_clear();
+    if let Some((path, mut file)) = candidates_out {
+        file.flush()
+            .with_context(|| format!("writing {}", path.display()))?;
     }
-    let texts = picker.pick_each(&sets)?;
     eprintln!(
-        "{} texts in {:.1}s ({} steps, batch {})",
-        texts.len(),
+        "{written} texts in {:.1}s ({} steps, batch {})",
         start.elapsed().as_secs_f64(),
         config.steps,
         args.batch_size
     );
-    match &args.out {
-        Some(path) => std::fs::write(path, texts.join("\n") + "\n")
-            .with_context(|| format!("writing {}", path.display()))?,
-        None => {
-            let mut out = std::io::stdout().lock();
-            for text in texts {
-                writeln!(out, "{text}")?;
-            }
-        }
-    }
     Ok(())
 }
 
