@@ -292,6 +292,9 @@ fn damaged_weights_are_refused_naming_the_file() {
         "the shipped model must carry manifests: {}",
         stderr(&ok)
     );
+    let verify = ld4lg(dir.path(), &["verify", "model"]);
+    assert!(verify.status.success(), "{}", stderr(&verify));
+    assert!(String::from_utf8_lossy(&verify.stdout).contains("2 files verified"));
 
     // 2 000 half-precision values in the middle of the tensor data overwritten with 0xff.
     let weights = dir.path().join("model/diffusion/ema.bpk");

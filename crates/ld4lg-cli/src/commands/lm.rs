@@ -68,6 +68,10 @@ pub fn export(args: ExportLmArgs, device: DeviceChoice) -> anyhow::Result<()> {
     let target = LmRun {
         dir: args.out.clone(),
     };
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    // A model directory being exported into is not for a second writer either.
+    let _lock = ld4lg::run::RunLock::acquire(&args.out)?;
     let tokenizer = std::fs::read(source.tokenizer())
         .with_context(|| format!("reading {}", source.tokenizer().display()))?;
     match std::fs::read(target.tokenizer()) {
@@ -76,11 +80,7 @@ pub fn export(args: ExportLmArgs, device: DeviceChoice) -> anyhow::Result<()> {
             "{} is not the tokenizer the language model was trained with",
             target.tokenizer().display()
         ),
-        Err(_) => {
-            std::fs::create_dir_all(&args.out)
-                .with_context(|| format!("creating {}", args.out.display()))?;
-            ld4lg::train::atomic_write(&target.tokenizer(), &tokenizer)?;
-        }
+        Err(_) => ld4lg::train::atomic_write(&target.tokenizer(), &tokenizer)?,
     }
     std::fs::create_dir_all(target.stage())
         .with_context(|| format!("creating {}", target.stage().display()))?;
