@@ -134,7 +134,11 @@ impl LatentModel {
     /// [`Error::Sampler`] when `config` is invalid.
     pub fn sampler(&self, config: &SamplerConfig) -> Result<Sampler<&LatentDenoiser>, Error> {
         let sampler = Sampler::new(&self.denoiser, self.schedule, config.clone())?;
-        if config.guidance_scale.abs() > ld4lg_sampler::LARGE_GUIDANCE_SCALE {
+        // A sampler is made per batch: once per process is enough to say it.
+        static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        if config.guidance_scale.abs() > ld4lg_sampler::LARGE_GUIDANCE_SCALE
+            && !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
             tracing::warn!(
                 guidance_scale = config.guidance_scale,
                 "guidance weights above {} rarely help and often decode to repeated garbage",
