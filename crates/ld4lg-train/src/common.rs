@@ -19,6 +19,14 @@ pub(crate) fn adamw(t: &TrainingConfig) -> ModuleOptimizer {
         .init()
 }
 
+impl TrainingConfig {
+    /// The optimiser the training loops step: AdamW with this configuration's ε, weight
+    /// decay, β₂ and global-norm gradient clipping.
+    pub fn optimizer(&self) -> ModuleOptimizer {
+        adamw(self)
+    }
+}
+
 /// Opens the metrics CSV for appending, writing `header` when the file is new. Rows of steps
 /// after `resume_step` (written by a process killed before its next checkpoint) are removed,
 /// so that the file reads as if the run had never stopped.

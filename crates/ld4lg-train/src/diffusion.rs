@@ -3,6 +3,7 @@
 use super::common::step_seed;
 use super::condition::{ConditionConfig, condition_data};
 use super::data_order::DataOrder;
+use super::objective::DiffusionObjective;
 use super::progress::Reporter;
 use super::{
     AutoencoderRun, EmaConfig, LatentStats, RunOptions, TrainingConfig, TrainingState,
@@ -20,9 +21,7 @@ use ld4lg_run::{
 };
 use ld4lg_sampler::Conditioning;
 use ld4lg_sampler::{NoiseSource, Sampler, SamplerConfig, SamplerKind};
-use ld4lg_schedule::{
-    Coefficients, LossWeighting, NoiseSchedule, TimeSampler, add_noise, broadcastable,
-};
+use ld4lg_schedule::{LossWeighting, NoiseSchedule, TimeSampler};
 use ld4lg_tokenizer::EncodeOptions;
 use ld4lg_tokenizer::{Tokenizer, special};
 use rand::rngs::ChaCha8Rng;
@@ -272,7 +271,7 @@ pub(crate) fn train_diffusion_locked(
     progress.started(intro, state.step, t.steps);
     let mut csv =
         super::common::open_metrics(&run.metrics(), "step,seconds,lr,train_loss", state.step)?;
-    let prediction = model_config.prediction_type;
+    let objective = DiffusionObjective::of(config, model_config.prediction_type);
     let mut order = DataOrder::new(n, t.seed);
     let session_start = Instant::now();
     let base_elapsed = state.elapsed_seconds;
@@ -296,51 +295,22 @@ pub(crate) fn train_diffusion_locked(
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
             train_device.seed(seed);
             let times = config.time_sampler.sample(t.batch_size, step, &mut rng);
-            let coefficients = Coefficients::<3>::at_times(&config.schedule, &times, &train_device);
-            let alpha_bar = Tensor::<1>::from_data(
-                TensorData::new(
-                    times
-                        .iter()
-                        .map(|&t| config.schedule.alpha_bar(t) as f32)
-                        .collect::<Vec<_>>(),
-                    [t.batch_size],
-                ),
-                &train_device,
-            );
             let noise = Tensor::<3>::random(
                 [t.batch_size, l, d],
                 Distribution::Normal(0.0, 1.0),
                 &train_device,
             );
-            let z = add_noise(x0.clone(), noise.clone(), &coefficients);
             let conditioning =
                 condition.batch(&model, &tokenizer, &indices, &mut rng, &train_device)?;
-            let denoiser = &model.denoiser;
-            let self_cond = (rng.random::<f64>() < config.self_conditioning_rate).then(|| {
-                // A first pass without gradients gives the estimate to condition on.
-                let output =
-                    denoiser.forward(z.clone().detach(), alpha_bar.clone(), None, &conditioning);
-                prediction
-                    .to_sample(output, z.clone(), &coefficients)
-                    .detach()
-            });
-            let output = denoiser.forward(z, alpha_bar, self_cond, &conditioning);
-            let target = prediction.target(x0, noise, &coefficients);
-            let error = output - target;
-            let per_example = match config.loss {
-                DiffusionLoss::Mse => error.powi_scalar(2),
-                DiffusionLoss::L1 => error.abs(),
-            }
-            .mean_dim(2)
-            .mean_dim(1);
-            let log_snr: Vec<f64> = times.iter().map(|&t| config.schedule.log_snr(t)).collect();
-            let weights: Vec<f32> = config
-                .loss_weighting
-                .weights(&log_snr, prediction)
-                .into_iter()
-                .map(|w| w as f32)
-                .collect();
-            let loss = (per_example * broadcastable::<3>(weights, &train_device)).mean();
+            let self_condition = rng.random::<f64>() < config.self_conditioning_rate;
+            let loss = objective.loss(
+                &model.denoiser,
+                x0,
+                noise,
+                &times,
+                &conditioning,
+                self_condition,
+            );
             // Summed on the device and read back rarely: a read each step would make every
             // step wait for the accelerator.
             let detached = loss.clone().detach().inner();

@@ -22,6 +22,7 @@ mod ema;
 mod export;
 mod lm;
 mod lr;
+mod objective;
 mod progress;
 mod run;
 
@@ -41,5 +42,6 @@ pub use ld4lg_run::{
 };
 pub use lm::{LmMetrics, LmRunConfig, evaluate_lm, train_lm};
 pub use lr::{Decay, LrSchedule};
+pub use objective::DiffusionObjective;
 pub use progress::{ProgressCallback, RunOptions, TrainingEvent};
 pub use run::{RunConfig, RunReport, read_run_config, train_run};
