@@ -1,8 +1,8 @@
 use burn::config::Config;
 use burn::module::{Module, Param};
-use burn::nn::{Gelu, LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::nn::{LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::tensor::{Bool, Device, Distribution, Int, Tensor};
-use ld4lg_nn::{Attention, AttentionConfig};
+use ld4lg_nn::{Attention, AttentionConfig, Gelu};
 
 /// Configuration of the [`PerceiverResampler`].
 #[derive(Config, Debug)]

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 #[derive(Debug, Parser)]
 #[command(name = "ld4lg", version, about, long_about = None, propagate_version = true)]
 struct Cli {
-    /// Compute backend: flex, ndarray, wgpu or cuda (each needs its Cargo feature).
+    /// Compute backend: flex, ndarray, wgpu, cuda or tch (each needs its Cargo feature).
     #[arg(long, global = true, default_value = "flex", env = "LD4LG_DEVICE")]
     device: DeviceChoice,
 

@@ -1,8 +1,8 @@
 use burn::config::Config;
 use burn::module::Module;
-use burn::nn::{Gelu, Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::nn::{Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::tensor::{Bool, Device, Tensor};
-use ld4lg_nn::{Attention, AttentionConfig};
+use ld4lg_nn::{Attention, AttentionConfig, Gelu};
 
 /// Configuration of an [`AdaLnBlock`].
 #[derive(Config, Debug)]

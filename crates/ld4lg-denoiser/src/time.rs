@@ -1,7 +1,8 @@
 use burn::config::Config;
 use burn::module::Module;
-use burn::nn::{Gelu, Linear, LinearConfig};
+use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Tensor};
+use ld4lg_nn::Gelu;
 
 /// Configuration of the [`NoiseLevelEmbedding`].
 #[derive(Config, Debug)]

@@ -1,7 +1,8 @@
+use crate::Gelu;
 use crate::{Attention, AttentionConfig, KeyValue};
 use burn::config::Config;
 use burn::module::Module;
-use burn::nn::{Gelu, LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::nn::{LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::tensor::{Bool, Device, Int, Tensor};
 
 /// Configuration of a pre-LN [`TransformerBlock`].

@@ -16,6 +16,8 @@ pub enum DeviceChoice {
     Wgpu,
     /// CUDA GPU 0 (feature `cuda`).
     Cuda,
+    /// LibTorch on the CPU, PyTorch's own kernels (feature `tch`; deprecated upstream).
+    Tch,
 }
 
 /// A device was asked for whose backend is not compiled in.
@@ -35,13 +37,14 @@ pub enum BackendError {
         available: String,
     },
     /// The name is not a backend.
-    #[error("unknown device '{0}': expected one of flex, ndarray, wgpu, cuda")]
+    #[error("unknown device '{0}': expected one of flex, ndarray, wgpu, cuda, tch")]
     Unknown(String),
 }
 
 impl DeviceChoice {
     /// Every backend, in the order of preference for CPU-only machines.
-    pub const ALL: [DeviceChoice; 4] = [Self::Flex, Self::Ndarray, Self::Wgpu, Self::Cuda];
+    pub const ALL: [DeviceChoice; 5] =
+        [Self::Flex, Self::Ndarray, Self::Wgpu, Self::Cuda, Self::Tch];
 
     /// The name used on the command line.
     pub fn name(self) -> &'static str {
@@ -50,6 +53,7 @@ impl DeviceChoice {
             Self::Ndarray => "ndarray",
             Self::Wgpu => "wgpu",
             Self::Cuda => "cuda",
+            Self::Tch => "tch",
         }
     }
 
@@ -65,6 +69,7 @@ impl DeviceChoice {
             Self::Ndarray => cfg!(feature = "ndarray"),
             Self::Wgpu => cfg!(feature = "wgpu"),
             Self::Cuda => cfg!(feature = "cuda"),
+            Self::Tch => cfg!(feature = "tch"),
         }
     }
 
@@ -93,6 +98,9 @@ impl DeviceChoice {
             Self::Wgpu => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
             #[cfg(feature = "cuda")]
             Self::Cuda => Ok(Device::cuda(0)),
+            #[cfg(feature = "tch")]
+            #[allow(deprecated)] // LibTorch stays selectable: PyTorch's CPU kernels.
+            Self::Tch => Ok(Device::from(burn::backend::LibTorchDevice::Cpu)),
             #[allow(unreachable_patterns)] // reached only for backends compiled out
             other => Err(BackendError::NotCompiled {
                 choice: other,
