@@ -102,6 +102,23 @@ impl KeyValue {
     }
 }
 
+/// Whether padding masks must travel as an additive bias on `device` (LibTorch, see
+/// [`Attention::attend`]).
+fn mask_as_bias(device: &burn::tensor::Device) -> bool {
+    #[cfg(feature = "tch")]
+    {
+        matches!(
+            device.clone().inner().as_dispatch(),
+            burn::backend::DispatchDevice::LibTorch(_)
+        )
+    }
+    #[cfg(not(feature = "tch"))]
+    {
+        let _ = device;
+        false
+    }
+}
+
 impl Attention {
     /// Attends from `query` to `context`.
     ///
@@ -170,12 +187,22 @@ impl Attention {
             softcap: None,
             is_causal: causal,
         };
+        let (mask, bias) = match mask {
+            // Burn 0.22's LibTorch backend hands a boolean mask to torch, whose `true` means
+            // "attend": passed as an additive bias instead, the mask keeps Burn's meaning.
+            Some(mask) if mask_as_bias(&q.device()) => {
+                let bias =
+                    Tensor::<4>::zeros(mask.dims(), &q.device()).mask_fill(mask, f32::NEG_INFINITY);
+                (None, Some(bias))
+            }
+            mask => (mask, None),
+        };
         let out = attention(
             q,
             context.key.clone(),
             context.value.clone(),
             mask,
-            None,
+            bias,
             options,
         );
         self.output
