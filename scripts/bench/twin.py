@@ -421,10 +421,18 @@ def main():
     parser.add_argument("--batch", type=int, default=250)
     parser.add_argument("--sampler-steps", type=int, default=50)
     parser.add_argument("--lengths", help="JSON list: tokens ld4lg produced per sample")
+    parser.add_argument("--device", default="cpu", help="cpu, or cuda for a GPU")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    torch.set_default_device(args.device)
+
+    def sync():
+        if args.device.startswith("cuda"):
+            torch.cuda.synchronize()
+
     torch.manual_seed(0)
-    common = {"system": "pytorch", "version": torch.__version__, "threads": args.threads}
+    common = {"system": "pytorch", "version": torch.__version__, "threads": args.threads,
+              "device": args.device}
     if args.what == "generate":
         with open(args.lengths) as f:
             stop_at = json.load(f)
@@ -441,6 +449,7 @@ def main():
         for b in range(len(stop_at) // args.batch):
             start = time.perf_counter()
             latents = dpm_solver_2m(denoiser, args.batch, args.sampler_steps, shape)
+            sync()
             denoise += time.perf_counter() - start
             start = time.perf_counter()
             tokens += autoencoder.greedy(latents, stop_at[b * args.batch:(b + 1) * args.batch])
@@ -454,9 +463,11 @@ def main():
     step = step_function(args.what)
     for _ in range(args.warmup):
         step()
+    sync()
     start = time.perf_counter()
     for _ in range(args.steps):
         step()
+    sync()
     seconds = (time.perf_counter() - start) / args.steps
     print(json.dumps({**common, "what": args.what, "steps": args.steps,
                       "seconds_per_step": round(seconds, 5)}))
