@@ -2,7 +2,7 @@
 # Packs what continuing the three shipped denoisers on a remote GPU machine needs beyond the
 # checkout: in .gpu/ (ignored by git) a small WGPU-only build of the CLI (profile `bundle`: fat
 # LTO, one codegen unit, stripped) and constant-learning-rate training configurations (any
-# stop is a usable checkpoint); in .gl/ the Vulkan loader package. The models and corpora
+# stop is a usable checkpoint); in .gl/ the Vulkan loader and GL dispatch packages. The models and corpora
 # travel as the checkout's own tracked files, which continue.sh reads in place. Checks that
 # all of it fits the device tool's 64 MiB limit on what travels. Then, with the device tool:
 # run `bash scripts/gpu/continue.sh SECONDS BATCH LR GEN` with carry [".gpu", ".gl"].
@@ -19,7 +19,8 @@ if ! ls .gl/libvulkan1_*.deb > /dev/null 2>&1; then
   mkdir -p "$(dirname "$exclude")" .gl /tmp/amd64/partial
   grep -qx '/.gl/' "$exclude" 2> /dev/null || echo /.gl/ >> "$exclude"
   o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'
-  apt-get $o update -qq && (cd .gl && apt-get $o download libvulkan1)
+  # The loader alone finds no adapter: NVIDIA's Vulkan driver also needs the GL dispatch libraries.
+  apt-get $o update -qq && (cd .gl && apt-get $o download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2)
 fi
 python3 - <<'PY'
 import json
