@@ -14,6 +14,8 @@ use ld4lg::tokenizer::special;
 use std::time::Duration;
 
 fn device() -> ld4lg::burn::tensor::Device {
+    // As the CLI does.
+    ld4lg::backend::reuse_large_allocations();
     DeviceChoice::default_compiled()
         .expect("a backend is compiled in")
         .device()

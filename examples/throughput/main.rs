@@ -70,6 +70,8 @@ fn threads() -> usize {
 }
 
 fn main() -> Result<()> {
+    // As the CLI does.
+    ld4lg::backend::reuse_large_allocations();
     let args = parse_args()?;
     let device = args.device.device()?;
     let backend = args.device.name();

@@ -66,6 +66,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    ld4lg::backend::reuse_large_allocations();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("LD4LG_LOG")

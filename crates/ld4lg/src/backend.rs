@@ -118,6 +118,24 @@ impl DeviceChoice {
     }
 }
 
+/// Lets the process keep large freed buffers for reuse instead of returning them to the
+/// operating system (glibc on Linux; elsewhere it does nothing). A binary calls it once at
+/// start, before heavy work.
+///
+/// glibc serves each allocation over 32 MiB with a fresh `mmap` and unmaps it when freed, and
+/// trims the heap's top as soon as 128 KiB are free. Training allocates and frees buffers of
+/// that size every step (the language model's logits alone are 49 MB at batch 64), which
+/// then cost page faults and zeroing each time (`docs/PERFORMANCE.md` has the figures).
+pub fn reuse_large_allocations() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets allocator parameters; it is called before other threads
+    // allocate and returns 0 on a value it refuses, which leaves the defaults in place.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 30);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
+    }
+}
+
 impl fmt::Display for DeviceChoice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
