@@ -4,8 +4,12 @@
 //! same models, batches and steps in PyTorch.
 
 use anyhow::{Context, Result};
-use ld4lg::burn::optim::GradientsParams;
+use ld4lg::autoencoder::Autoencoder;
+use ld4lg::burn::module::Module;
+use ld4lg::burn::optim::{GradientsParams, ModuleOptimizer};
 use ld4lg::burn::tensor::{Bool, Device, Distribution, Int, Tensor, TensorData};
+use ld4lg::denoiser::LatentDenoiser;
+use ld4lg::lm::CausalLm;
 use ld4lg::pipeline::LatentDiffusionPipeline;
 use ld4lg::sampler::{Conditioning, SamplerConfig, SamplerKind};
 use ld4lg::tokenizer::special;
@@ -83,16 +87,13 @@ pub fn denoiser_step(device: &Device) -> Result<Step> {
     let [l, d] = LATENTS;
     let train_device = device.clone().autodiff();
     train_device.seed(0);
-    let mut model = Some(
-        config
-            .denoiser
-            .clone()
-            .with_num_latents(l)
-            .with_d_latent(d)
-            .init(&train_device),
-    );
+    let model = config
+        .denoiser
+        .clone()
+        .with_num_latents(l)
+        .with_d_latent(d)
+        .init(&train_device);
     let objective = DiffusionObjective::of(&config, config.denoiser.prediction_type);
-    let mut optimizer = config.training.optimizer();
     let batch = DENOISER_BATCH;
     let x0 = Tensor::<3>::random([batch, l, d], Distribution::Normal(0.0, 1.0), &train_device);
     // Stratified times, as the configured time sampler draws them.
@@ -100,23 +101,39 @@ pub fn denoiser_step(device: &Device) -> Result<Step> {
         .map(|i| (i as f64 + 0.5) / batch as f64)
         .collect();
     let mut step = 0u64;
-    Ok(Box::new(move || {
+    Ok(optimised_step(
+        model,
+        config.training.optimizer(),
+        move |denoiser: &LatentDenoiser| {
+            let noise =
+                Tensor::<3>::random([batch, l, d], Distribution::Normal(0.0, 1.0), &train_device);
+            step += 1;
+            objective.loss(
+                denoiser,
+                x0.clone(),
+                noise,
+                &times,
+                &Conditioning::none(),
+                step.is_multiple_of(2),
+            )
+        },
+    ))
+}
+
+/// A step that computes `loss` on the model it holds, backpropagates and updates the model
+/// with AdamW.
+fn optimised_step<M: Module + 'static>(
+    model: M,
+    mut optimizer: ModuleOptimizer,
+    mut loss: impl FnMut(&M) -> Tensor<1> + 'static,
+) -> Step {
+    let mut model = Some(model);
+    Box::new(move || {
         let current = model.take().expect("the model is put back after each step");
-        let noise =
-            Tensor::<3>::random([batch, l, d], Distribution::Normal(0.0, 1.0), &train_device);
-        let loss = objective.loss(
-            &current,
-            x0.clone(),
-            noise,
-            &times,
-            &Conditioning::none(),
-            step % 2 == 1,
-        );
-        let grads = GradientsParams::from_grads(loss.backward(), &current);
+        let grads = GradientsParams::from_grads(loss(&current).backward(), &current);
         model = Some(optimizer.step(1e-4, current, grads));
-        step += 1;
         Ok(())
-    }))
+    })
 }
 
 /// The E2E autoencoder (configs/e2e-autoencoder.json: width 128, 3 encoder layers, Perceiver
@@ -126,16 +143,12 @@ pub fn autoencoder_step(device: &Device) -> Result<Step> {
     config.model.vocab_size = VOCAB;
     let train_device = device.clone().autodiff();
     train_device.seed(0);
-    let mut model = Some(config.model.init(&train_device));
-    let mut optimizer = config.training.optimizer();
     let (ids, padding) = text_batch(config.training.batch_size, &train_device);
-    Ok(Box::new(move || {
-        let current = model.take().expect("the model is put back after each step");
-        let output = current.forward_loss(ids.clone(), padding.clone(), true);
-        let grads = GradientsParams::from_grads(output.loss.backward(), &current);
-        model = Some(optimizer.step(1e-4, current, grads));
-        Ok(())
-    }))
+    Ok(optimised_step(
+        config.model.init(&train_device),
+        config.training.optimizer(),
+        move |model: &Autoencoder| model.forward_loss(ids.clone(), padding.clone(), true).loss,
+    ))
 }
 
 /// The E2E language model (configs/e2e-lm.json: width 128, 3 layers, tied output, batch 64)
@@ -145,20 +158,18 @@ pub fn lm_step(device: &Device) -> Result<Step> {
     config.model.vocab_size = VOCAB;
     let train_device = device.clone().autodiff();
     train_device.seed(0);
-    let mut model = Some(config.model.init(&train_device));
-    let mut optimizer = config.training.optimizer();
     let (ids, padding) = text_batch(config.training.batch_size, &train_device);
-    Ok(Box::new(move || {
-        let current = model.take().expect("the model is put back after each step");
-        let loss = current.loss(ids.clone(), padding.clone());
-        // The training loop reads every step's loss (divergence check).
-        let _ = loss.clone().into_scalar::<f32>();
-        let grads = GradientsParams::from_grads(loss.backward(), &current);
-        model = Some(optimizer.step(1e-4, current, grads));
-        Ok(())
-    }))
+    Ok(optimised_step(
+        config.model.init(&train_device),
+        config.training.optimizer(),
+        move |model: &CausalLm| {
+            let loss = model.loss(ids.clone(), padding.clone());
+            // The training loop reads every step's loss (divergence check).
+            let _ = loss.clone().into_scalar::<f32>();
+            loss
+        },
+    ))
 }
-
 /// The shipped E2E model, for generation.
 pub fn pipeline(device: &Device) -> Result<LatentDiffusionPipeline> {
     Ok(LatentDiffusionPipeline::load(
